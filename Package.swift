@@ -1,0 +1,46 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "autoload",
+    products: [
+        .executable(name: "autoloadd", targets: ["autoloadd"]),
+        .library(name: "AliasMatcher", targets: ["AliasMatcher"]),
+        .library(name: "Autoload", targets: ["Autoload"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // Pure Swift: parse modules.alias & co., compile every pattern into one matcher.
+        .target(
+            name: "AliasMatcher",
+            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // libkmod (modprobe.d, modules.dep, softdeps, options, blacklist, insertion).
+        .systemLibrary(
+            name: "CKmod",
+            pkgConfig: "libkmod",
+            providers: [.apt(["libkmod-dev"])]
+        ),
+        .target(
+            name: "Autoload",
+            dependencies: [
+                "AliasMatcher", "CKmod",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "autoloadd",
+            dependencies: ["Autoload", "AliasMatcher"]
+        ),
+        .testTarget(
+            name: "AliasMatcherTests",
+            dependencies: ["AliasMatcher"]
+        ),
+        .testTarget(
+            name: "AutoloadTests",
+            dependencies: ["Autoload", "AliasMatcher", "CKmod"]
+        ),
+    ]
+)

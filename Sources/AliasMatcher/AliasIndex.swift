@@ -1,0 +1,111 @@
+/// Everything libkmod's lookup reads from a module tree, compiled: one `GlobSet` per source.
+/// Immutable and Sendable; `AliasLookup` runs it. Built from text (`init(tree:)`) or opened
+/// from the compiled index file (`IndexFile`).
+public struct AliasIndex: Sendable, Equatable {
+    /// Loadable modules in modules.dep order; a module's id is its libkmod priority.
+    public internal(set) var modules: [String]
+    /// Exact module names (modules.dep) → module id.
+    public internal(set) var names: GlobSet
+    public internal(set) var aliases: GlobSet
+    public internal(set) var symbols: GlobSet
+    /// Builtin module names as the lookups return them; ids for the two builtin sets.
+    public internal(set) var builtinModules: [String]
+    public internal(set) var builtinNames: GlobSet
+    public internal(set) var builtinAliases: GlobSet
+    /// The stamps of `ModuleTreeText.sources` when the index was built.
+    public internal(set) var stamps: [FileStamp]
+    public internal(set) var diagnostics: [String]
+
+    /// Reads and compiles the text files of `directory`.
+    public init(directory: String) throws(TreeError) {
+        let dir = directory.hasSuffix("/") ? directory : directory + "/"
+        // Stamp first: a file replaced while we read makes the next open rebuild, never the reverse.
+        var stamps = [FileStamp]()
+        for f in ModuleTreeText.sources { stamps.append(try FileStamp.of(dir + f)) }
+        self.init(tree: try ModuleTreeText(directory: dir), stamps: stamps)
+    }
+
+    public init(tree: ModuleTreeText, stamps: [FileStamp] = []) {
+        var diagnostics = tree.diagnostics
+        var moduleIds = [[UInt8]: UInt32]()
+        var modules = [String]()
+        var nameEntries = [GlobSet.Entry]()
+        for m in tree.modules where moduleIds[m] == nil {
+            let id = UInt32(modules.count)
+            moduleIds[m] = id
+            modules.append(String(decoding: m, as: UTF8.self))
+            nameEntries.append(.init(module: id, order: id, pattern: m))
+        }
+        // A pattern naming a module modules.dep lacks still resolves, after every known module.
+        func id(_ m: [UInt8], _ what: String) -> UInt32 {
+            if let id = moduleIds[m] { return id }
+            let id = UInt32(modules.count)
+            moduleIds[m] = id
+            modules.append(String(decoding: m, as: UTF8.self))
+            diagnostics.append("\(what): module \(String(decoding: m, as: UTF8.self)) is not in modules.dep")
+            return id
+        }
+        let aliasEntries = tree.aliases.map { p in
+            let m = id(p.module, ModuleTreeText.aliases)
+            return GlobSet.Entry(module: m, order: m, pattern: p.pattern)
+        }
+        let symbolEntries = tree.symbols.map { p in
+            let m = id(p.module, ModuleTreeText.symbols)
+            return GlobSet.Entry(module: m, order: m, pattern: p.pattern)
+        }
+        var builtinIds = [[UInt8]: UInt32]()
+        var builtinModules = [String]()
+        func builtinId(_ m: [UInt8]) -> UInt32 {
+            if let id = builtinIds[m] { return id }
+            let id = UInt32(builtinModules.count)
+            builtinIds[m] = id
+            builtinModules.append(String(decoding: m, as: UTF8.self))
+            return id
+        }
+        let builtinNameEntries = tree.builtinModules.map { m in
+            GlobSet.Entry(module: builtinId(m), order: 0, pattern: m)
+        }
+        let orders = Self.builtinAliasOrders(tree.builtinAliases.map(\.pattern))
+        let builtinAliasEntries = tree.builtinAliases.enumerated().map { i, p in
+            GlobSet.Entry(module: builtinId(p.module), order: orders[i], pattern: p.pattern)
+        }
+        self.modules = modules
+        self.names = GlobSet(entries: nameEntries, syntax: .literal)
+        self.aliases = GlobSet(entries: aliasEntries, syntax: .kmodIndex)
+        self.symbols = GlobSet(entries: symbolEntries, syntax: .kmodIndex)
+        self.builtinModules = builtinModules
+        self.builtinNames = GlobSet(entries: builtinNameEntries, syntax: .literal)
+        self.builtinAliases = GlobSet(entries: builtinAliasEntries, syntax: .kmodIndex)
+        self.stamps = stamps
+        self.diagnostics = diagnostics
+    }
+
+    /// Every builtin alias has priority 0 in modules.builtin.alias.bin, so libkmod's order is
+    /// its trie walk's (libkmod-index.c): keys whose first wildcard comes earlier are visited
+    /// first, then by the key bytes from there, a key after the longer keys it prefixes
+    /// (values are added after children), exact keys last; each visit is inserted ahead of the
+    /// earlier ones, while one key's values keep file order. The returned `order` sorts
+    /// ascending into exactly that list.
+    static func builtinAliasOrders(_ patterns: [[UInt8]]) -> [UInt32] {
+        func depth(_ p: [UInt8]) -> Int { p.firstIndex(where: GlobPattern.isWildcard) ?? Int.max }
+        func visitedBefore(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+            let da = depth(a), db = depth(b)
+            if da != db { return da < db }
+            // Same depth: the same literal prefix for any input both match.
+            var i = 0
+            while i < a.count, i < b.count {
+                if a[i] != b[i] { return a[i] < b[i] }
+                i += 1
+            }
+            return a.count > b.count
+        }
+        let visit = patterns.indices.sorted { x, y in
+            let a = patterns[x], b = patterns[y]
+            if a == b { return x > y }  // reversed below: same key keeps file order
+            return visitedBefore(a, b)
+        }
+        var orders = [UInt32](repeating: 0, count: patterns.count)
+        for (rank, i) in visit.enumerated() { orders[i] = UInt32(patterns.count - 1 - rank) }
+        return orders
+    }
+}

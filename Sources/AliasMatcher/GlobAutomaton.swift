@@ -1,0 +1,193 @@
+/// A lazily built DFA over a `GlobSet`: each state is a set of live trie nodes, made the first
+/// time some input reaches it and cached, so a warm lookup costs one table load per byte no
+/// matter how many patterns share a prefix. The cache is bounded: past `maxStates` it starts
+/// over (as RE2 does), so memory stays flat under any stream of inputs.
+///
+/// Mutates on lookup: one instance per thread.
+public final class GlobAutomaton {
+    public let patterns: GlobSet
+    private let nfa: GlobNFA
+    private let classOf: UnsafeMutablePointer<UInt8>
+    private let classCount: Int
+    private let maxStates: Int
+
+    /// `trans[state * classCount + class]`: next state, or -1 when not computed yet.
+    private var trans: UnsafeMutablePointer<Int32>
+    private var transCapacity: Int  // in states
+    private var stateNodes: [[UInt32]] = []
+    private var stateIds: [[UInt32]: Int32] = [:]
+    /// Per state: index into `acceptLists`, or -1 when not computed yet.
+    private var acceptIndex: [Int32] = []
+    private var acceptLists: [[UInt32]] = []
+    private var mark: [UInt32]
+    private var generation: UInt32 = 0
+
+    static let dead: Int32 = 0
+    static let start: Int32 = 1
+
+    /// How many times the cache was dropped (visible to benchmarks and tests).
+    public private(set) var flushes = 0
+    public var stateCount: Int { stateNodes.count }
+
+    public init(_ patterns: GlobSet, maxStates: Int = 1 << 16) {
+        self.patterns = patterns
+        self.nfa = patterns.nfa
+        let (classes, count) = nfa.byteClasses()
+        classOf = .allocate(capacity: 256)
+        for i in 0..<256 { classOf[i] = classes[i] }
+        classCount = count
+        self.maxStates = max(maxStates, 4)
+        transCapacity = 64
+        trans = .allocate(capacity: transCapacity * count)
+        mark = [UInt32](repeating: 0, count: nfa.nodeCount)
+        reset()
+    }
+
+    deinit {
+        classOf.deallocate()
+        trans.deallocate()
+    }
+
+    private func reset() {
+        stateNodes.removeAll(keepingCapacity: true)
+        stateIds.removeAll(keepingCapacity: true)
+        acceptIndex.removeAll(keepingCapacity: true)
+        acceptLists.removeAll(keepingCapacity: true)
+        _ = addState([])
+        _ = addState(closure(of: [0]))
+    }
+
+    private func addState(_ nodes: [UInt32]) -> Int32 {
+        if let id = stateIds[nodes] { return id }
+        let id = Int32(stateNodes.count)
+        if stateNodes.count == transCapacity {
+            let bigger = UnsafeMutablePointer<Int32>.allocate(capacity: transCapacity * 2 * classCount)
+            bigger.moveInitialize(from: trans, count: transCapacity * classCount)
+            trans.deallocate()
+            trans = bigger
+            transCapacity *= 2
+        }
+        (trans + Int(id) * classCount).initialize(repeating: nodes.isEmpty ? Self.dead : -1, count: classCount)
+        stateNodes.append(nodes)
+        stateIds[nodes] = id
+        acceptIndex.append(-1)
+        return id
+    }
+
+    private func closure(of nodes: [UInt32]) -> [UInt32] {
+        generation &+= 1
+        var out = [UInt32]()
+        for n in nodes { add(n, to: &out) }
+        out.sort()
+        return out
+    }
+
+    @inline(__always)
+    private func add(_ n: UInt32, to out: inout [UInt32]) {
+        if mark[Int(n)] == generation { return }
+        mark[Int(n)] = generation
+        out.append(n)
+        let s = nfa.starChild[Int(n)]
+        if s != GlobNFA.none, mark[Int(s)] != generation {
+            mark[Int(s)] = generation
+            out.append(s)
+        }
+    }
+
+    private func computeTransition(_ state: Int32, _ b: UInt8) -> Int32 {
+        var from = state
+        var source = stateNodes[Int(state)]
+        if stateNodes.count >= maxStates {
+            flushes += 1
+            reset()
+            from = addState(source)
+            source = stateNodes[Int(from)]
+        }
+        generation &+= 1
+        var out = [UInt32]()
+        for n in source {
+            let i = Int(n)
+            if nfa.selfLoop[i] != 0 { add(n, to: &out) }
+            if let t = nfa.literalChild(of: i, b) { add(t, to: &out) }
+            for k in Int(nfa.wildStart[i])..<Int(nfa.wildStart[i + 1]) {
+                let c = nfa.wildCodes[k]
+                if c == GlobNFA.anyCode || nfa.sets[Int(c - GlobNFA.setBase)].contains(b) {
+                    add(nfa.wildTargets[k], to: &out)
+                }
+            }
+        }
+        out.sort()
+        let to = addState(out)
+        trans[Int(from) * classCount + Int(classOf[Int(b)])] = to
+        return to
+    }
+
+    /// Walks the DFA over `input` (normalized bytes) and returns the final state.
+    @inline(__always)
+    private func run(_ input: UnsafeBufferPointer<UInt8>) -> Int32 {
+        var s = Self.start
+        for b in input {
+            let t = trans[Int(s) &* classCount &+ Int(classOf[Int(b)])]
+            s = t >= 0 ? t : computeTransition(s, b)
+            if s == Self.dead { break }
+        }
+        return s
+    }
+
+    /// The modules (entry `module` ids) whose patterns match, in libkmod's order (ascending entry
+    /// `order`), each once.
+    public func modules(matching input: UnsafeBufferPointer<UInt8>) -> [UInt32] {
+        let s = run(input)
+        var result: [UInt32]
+        let a = acceptIndex[Int(s)]
+        if a >= 0 {
+            result = acceptLists[Int(a)]
+        } else {
+            var entries = [UInt32]()
+            for n in stateNodes[Int(s)] {
+                let i = Int(n)
+                entries.append(contentsOf: nfa.values[Int(nfa.valueStart[i])..<Int(nfa.valueStart[i + 1])])
+            }
+            result = orderedModules(entries)
+            acceptIndex[Int(s)] = Int32(acceptLists.count)
+            acceptLists.append(result)
+        }
+        if !patterns.fallback.isEmpty {
+            let bytes = Array(input)
+            var extra = [UInt32]()
+            for f in patterns.fallback
+            where GlobFallback.matches(patterns.entries[Int(f.entry)].pattern, prefix: Int(f.prefix), bytes) {
+                extra.append(f.entry)
+            }
+            if !extra.isEmpty {
+                var all = extra
+                for n in (s == Self.dead ? [] : stateNodes[Int(s)]) {
+                    let i = Int(n)
+                    all.append(contentsOf: nfa.values[Int(nfa.valueStart[i])..<Int(nfa.valueStart[i + 1])])
+                }
+                result = orderedModules(all)
+            }
+        }
+        return result
+    }
+
+    public func modules(matching input: [UInt8]) -> [UInt32] {
+        input.withUnsafeBufferPointer { modules(matching: $0) }
+    }
+
+    private func orderedModules(_ entries: [UInt32]) -> [UInt32] {
+        let sorted = entries.sorted {
+            let a = patterns.entries[Int($0)], b = patterns.entries[Int($1)]
+            return (a.order, $0) < (b.order, $1)
+        }
+        var seen = Set<UInt32>(), out = [UInt32]()
+        for e in sorted {
+            let m = patterns.entries[Int(e)].module
+            if seen.insert(m).inserted { out.append(m) }
+        }
+        return out
+    }
+}
+
+@available(*, unavailable)
+extension GlobAutomaton: Sendable {}

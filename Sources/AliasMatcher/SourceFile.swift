@@ -1,0 +1,94 @@
+import SystemPackage
+
+/// What identifies one version of an input file: the compiled index is valid while every
+/// source still has the same stamp.
+public struct FileStamp: Equatable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var mtimeSeconds: Int64
+    public var mtimeNanoseconds: Int64
+    /// A file that does not exist has this stamp, so its later appearance is noticed too.
+    public static let missing = FileStamp(device: 0, inode: 0, size: -1, mtimeSeconds: 0, mtimeNanoseconds: 0)
+
+    /// stat(2) through swift-system; a missing file gives `.missing`.
+    public static func of(_ path: String) throws(TreeError) -> FileStamp {
+        do {
+            let st = try Stat(FilePath(path))
+            return FileStamp(device: UInt64(st.deviceID.rawValue), inode: UInt64(st.inode.rawValue), size: st.size,
+                             mtimeSeconds: Int64(st.st_mtim.tv_sec), mtimeNanoseconds: Int64(st.st_mtim.tv_nsec))
+        } catch {
+            let e = errno(of: error)
+            if e == .noSuchFileOrDirectory { return .missing }
+            throw TreeError.unreadable(path: path, errno: e.rawValue)
+        }
+    }
+}
+
+/// An error about one input file, naming it (and the line, where there is one).
+public enum TreeError: Error, Equatable, Sendable, CustomStringConvertible {
+    case missing(path: String)
+    case unreadable(path: String, errno: Int32)
+    case malformed(path: String, line: Int, reason: String)
+
+    public var description: String {
+        switch self {
+        case .missing(let p): return "\(p): no such file"
+        case .unreadable(let p, let e): return "\(p): \(Errno(rawValue: e))"
+        case .malformed(let p, let l, let r): return "\(p):\(l): \(r)"
+        }
+    }
+}
+
+/// Whole-file reads through swift-system (EINTR is retried there).
+public enum SourceFile {
+    /// The bytes of `path`, or nil when it does not exist.
+    public static func readIfPresent(_ path: String) throws(TreeError) -> [UInt8]? {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+        } catch {
+            let e = errno(of: error)
+            if e == .noSuchFileOrDirectory { return nil }
+            throw .unreadable(path: path, errno: e.rawValue)
+        }
+        defer { try? fd.close() }
+        var out = [UInt8]()
+        var chunk = 1 << 16
+        do {
+            while true {
+                let start = out.count
+                out.append(contentsOf: repeatElement(0, count: chunk))
+                let n = try out.withUnsafeMutableBytes { buf in
+                    try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: buf[start...]))
+                }
+                out.removeLast(chunk - n)
+                if n == 0 { return out }
+                chunk = min(chunk * 2, 1 << 24)
+            }
+        } catch {
+            throw .unreadable(path: path, errno: errno(of: error).rawValue)
+        }
+    }
+
+    public static func read(_ path: String) throws(TreeError) -> [UInt8] {
+        guard let bytes = try readIfPresent(path) else { throw .missing(path: path) }
+        return bytes
+    }
+
+    /// Splits into lines (without the newline) with their 1-based numbers, skipping blank lines.
+    static func lines(_ bytes: [UInt8], _ body: (_ line: ArraySlice<UInt8>, _ number: Int) throws(TreeError) -> Void) throws(TreeError) {
+        var start = 0, number = 0
+        while start < bytes.count {
+            number += 1
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+            if end > start { try body(bytes[start..<end], number) }
+            start = end + 1
+        }
+    }
+}
+
+/// swift-system throws `Errno`; anything else is reported as EIO.
+func errno(of error: any Error) -> Errno {
+    (error as? Errno) ?? .ioError
+}
