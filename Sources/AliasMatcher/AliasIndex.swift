@@ -109,3 +109,13 @@ public struct AliasIndex: Sendable, Equatable {
         return orders
     }
 }
+
+extension AliasIndex {
+    /// Reassembles an index read from `IndexFile`.
+    init(modules: [String], names: GlobSet, aliases: GlobSet, symbols: GlobSet, builtinModules: [String],
+         builtinNames: GlobSet, builtinAliases: GlobSet, stamps: [FileStamp], diagnostics: [String]) {
+        self.modules = modules; self.names = names; self.aliases = aliases; self.symbols = symbols
+        self.builtinModules = builtinModules; self.builtinNames = builtinNames
+        self.builtinAliases = builtinAliases; self.stamps = stamps; self.diagnostics = diagnostics
+    }
+}

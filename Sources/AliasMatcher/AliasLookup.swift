@@ -33,6 +33,11 @@ public struct LookupMatch: Sendable, Equatable {
     public var source: LookupSource?
     /// Module names, each once, in libkmod's order.
     public var modules: [String]
+
+    public init(source: LookupSource?, modules: [String]) {
+        self.source = source
+        self.modules = modules
+    }
 }
 
 public enum LookupError: Error, Equatable, Sendable, CustomStringConvertible {

@@ -1,1 +1,35 @@
-print("autoloadd")
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let version = "0.1.0"
+
+let usage = """
+Usage: autoloadd COMMAND [OPTIONS] [ARGS]
+
+Load the kernel modules a machine's devices need, as modprobe and systemd-udevd would.
+
+Commands:
+  resolve    print the modules a MODALIAS resolves to (libkmod's lookup, faster)
+
+Run 'autoloadd COMMAND --help' for a command's options.
+  --version   print the version
+  --help      this help
+"""
+
+let args = CommandLine.arguments
+guard args.count >= 2 else {
+    warn("no command given\n\n" + usage)
+    exit(2)
+}
+switch args[1] {
+case "resolve":
+    exit(ResolveCommand.run(args[2...]))
+case "--version", "version":
+    print("autoloadd \(version)")
+case "--help", "-h", "help":
+    print(usage)
+default:
+    warn("unknown command '\(args[1])'\n\n" + usage)
+    exit(2)
+}

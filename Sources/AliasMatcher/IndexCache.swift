@@ -1,0 +1,66 @@
+import SystemPackage
+
+/// Opens a module tree's `AliasIndex` through the compiled index file: reused while every
+/// source file keeps its stamp, otherwise rebuilt from text and rewritten (atomically, by
+/// rename). A cache that cannot be read or written only costs time: it is reported, never fatal.
+public enum IndexCache {
+    public struct Opened: Sendable {
+        public var index: AliasIndex
+        /// True when the file was reused as it was.
+        public var reused: Bool
+        /// Why it was rebuilt, or why it could not be saved.
+        public var notes: [String]
+    }
+
+    /// The cache file for a tree: one per modules directory inside `cacheDirectory`.
+    public static func path(for modulesDirectory: String, in cacheDirectory: String) -> String {
+        let name = modulesDirectory.split(separator: "/").joined(separator: "_")
+        return (cacheDirectory.hasSuffix("/") ? cacheDirectory : cacheDirectory + "/") + (name.isEmpty ? "root" : name) + ".idx"
+    }
+
+    public static func open(modulesDirectory: String, cacheFile: String?) throws(TreeError) -> Opened {
+        let dir = modulesDirectory.hasSuffix("/") ? modulesDirectory : modulesDirectory + "/"
+        var notes = [String]()
+        guard let cacheFile else {
+            return Opened(index: try AliasIndex(directory: dir), reused: false, notes: [])
+        }
+        var stamps = [FileStamp]()
+        for f in ModuleTreeText.sources { stamps.append(try FileStamp.of(dir + f)) }
+        do {
+            if let bytes = try SourceFile.readIfPresent(cacheFile) {
+                let decoded = try bytes.withUnsafeBytes { (b) throws(IndexFile.Failure) in try IndexFile.decode(b) }
+                if decoded.stamps == stamps { return Opened(index: decoded, reused: true, notes: []) }
+                notes.append("\(cacheFile): module tree changed since it was built; rebuilding")
+            } else {
+                notes.append("\(cacheFile): not built yet")
+            }
+        } catch let e {
+            notes.append("\(cacheFile): \(e); rebuilding")
+        }
+        let index = try AliasIndex(directory: dir)
+        if let failure = save(index, to: cacheFile) { notes.append("\(cacheFile): not saved: \(failure)") }
+        return Opened(index: index, reused: false, notes: notes)
+    }
+
+    /// Writes to a temporary name beside the target, then renames over it, so a reader never
+    /// sees half a file. Returns the reason it failed, if it did.
+    public static func save(_ index: AliasIndex, to path: String) -> String? {
+        let bytes = IndexFile.encode(index)
+        let target = FilePath(path)
+        let dir = target.removingLastComponent()
+        if (try? Stat(dir)) == nil {
+            do { try createDirectory(dir) } catch { return "\(dir): \(errno(of: error))" }
+        }
+        let tmp = FilePath(path + ".tmp.\(getpidValue())")
+        do {
+            let fd = try FileDescriptor.open(tmp, .writeOnly, options: [.create, .truncate, .closeOnExec],
+                                             permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            try fd.closeAfter { _ = try fd.writeAll(bytes) }
+            try rename(tmp, target)
+            return nil
+        } catch {
+            _ = try? unlink(tmp)
+            return "\(errno(of: error))"
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import SystemPackage
+
+/// The compiled index on disk: `autoloadd` writes it once per module tree and reopens it, so
+/// a short-lived process does not parse 26k patterns again. Layout: magic, format version,
+/// payload length, checksum, then the payload (stamps, tables, every `GlobSet`'s arrays).
+/// It is invalid, and rebuilt, as soon as any source file's stamp differs.
+public enum IndexFile {
+    static let magic = Array("AUTOLDX\0".utf8)
+    public static let formatVersion: UInt32 = 1
+    static let headerSize = 8 + 4 + 8 + 8
+
+    public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
+        case badMagic, badVersion(UInt32), truncated, badChecksum, invalid(String)
+        public var description: String {
+            switch self {
+            case .badMagic: return "not an autoload index"
+            case .badVersion(let v): return "index format \(v), this autoloadd reads \(IndexFile.formatVersion)"
+            case .truncated: return "index file is truncated"
+            case .badChecksum: return "index checksum mismatch"
+            case .invalid(let what): return "index is inconsistent: \(what)"
+            }
+        }
+    }
+
+    public static func encode(_ index: AliasIndex) -> [UInt8] {
+        var w = BinaryWriter()
+        w.u32(UInt32(index.stamps.count))
+        for s in index.stamps {
+            w.u64(s.device); w.u64(s.inode); w.i64(s.size); w.i64(s.mtimeSeconds); w.i64(s.mtimeNanoseconds)
+        }
+        w.strings(index.modules.map { Array($0.utf8) })
+        w.strings(index.builtinModules.map { Array($0.utf8) })
+        w.strings(index.diagnostics.map { Array($0.utf8) })
+        for set in [index.names, index.aliases, index.symbols, index.builtinNames, index.builtinAliases] {
+            encode(set, &w)
+        }
+        var out = magic
+        var h = BinaryWriter()
+        h.u32(formatVersion)
+        h.u64(UInt64(w.bytes.count))
+        h.u64(w.bytes.withUnsafeBytes(indexChecksum))
+        out += h.bytes
+        out += w.bytes
+        return out
+    }
+
+    static func encode(_ s: GlobSet, _ w: inout BinaryWriter) {
+        w.u8(s.syntax.rawValue)
+        let n = s.nfa
+        w.u32s(n.litStart); w.u8s(n.litBytes); w.u32s(n.litTargets)
+        w.u32s(n.wildStart); w.u32s(n.wildCodes); w.u32s(n.wildTargets)
+        w.u32s(n.starChild); w.u8s(n.selfLoop); w.u32s(n.valueStart); w.u32s(n.values)
+        w.u64s(n.sets.flatMap(\.words))
+        w.u32s(s.entries.map(\.module)); w.u32s(s.entries.map(\.order)); w.strings(s.entries.map(\.pattern))
+        w.u32s(s.fallback.map(\.entry)); w.u32s(s.fallback.map(\.prefix))
+    }
+
+    public static func decode(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> AliasIndex {
+        guard bytes.count >= headerSize else { throw .truncated }
+        guard bytes.prefix(8).elementsEqual(magic) else { throw .badMagic }
+        do {
+            var h = BinaryReader(bytes: bytes, offset: 8)
+            let version = try h.u32()
+            guard version == formatVersion else { throw Failure.badVersion(version) }
+            let length = try h.u64()
+            let sum = try h.u64()
+            guard UInt64(bytes.count - headerSize) == length else { throw Failure.truncated }
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[headerSize...])
+            guard indexChecksum(payload) == sum else { throw Failure.badChecksum }
+            var r = BinaryReader(bytes: payload)
+            var stamps = [FileStamp]()
+            for _ in 0..<Int(min(try r.u32(), 64)) {
+                stamps.append(FileStamp(device: try r.u64(), inode: try r.u64(), size: try r.i64(),
+                                        mtimeSeconds: try r.i64(), mtimeNanoseconds: try r.i64()))
+            }
+            let modules = try r.strings().map { String(decoding: $0, as: UTF8.self) }
+            let builtin = try r.strings().map { String(decoding: $0, as: UTF8.self) }
+            let diagnostics = try r.strings().map { String(decoding: $0, as: UTF8.self) }
+            var sets = [GlobSet]()
+            for _ in 0..<5 { sets.append(try decodeSet(&r)) }
+            guard r.offset == payload.count else { throw Failure.invalid("trailing bytes") }
+            let index = AliasIndex(modules: modules, names: sets[0], aliases: sets[1], symbols: sets[2],
+                                   builtinModules: builtin, builtinNames: sets[3], builtinAliases: sets[4],
+                                   stamps: stamps, diagnostics: diagnostics)
+            try validate(index)
+            return index
+        } catch let e as Failure {
+            throw e
+        } catch let e as BinaryReader.Failure {
+            switch e {
+            case .truncated: throw .truncated
+            case .invalid(let s): throw .invalid(s)
+            }
+        } catch {
+            throw .invalid("\(error)")
+        }
+    }
+
+    static func decodeSet(_ r: inout BinaryReader) throws -> GlobSet {
+        guard let syntax = GlobPattern.Syntax(rawValue: try r.u8()) else { throw Failure.invalid("pattern syntax") }
+        let litStart = try r.u32s(), litBytes = try r.u8s(), litTargets = try r.u32s()
+        let wildStart = try r.u32s(), wildCodes = try r.u32s(), wildTargets = try r.u32s()
+        let starChild = try r.u32s(), selfLoop = try r.u8s(), valueStart = try r.u32s(), values = try r.u32s()
+        let words = try r.u64s()
+        guard words.count % 4 == 0 else { throw Failure.invalid("bracket sets") }
+        let sets = stride(from: 0, to: words.count, by: 4).map { ByteSet(words: Array(words[$0..<($0 + 4)])) }
+        let modules = try r.u32s(), orders = try r.u32s(), patterns = try r.strings()
+        guard modules.count == orders.count, modules.count == patterns.count else { throw Failure.invalid("entries") }
+        let fbEntries = try r.u32s(), fbPrefix = try r.u32s()
+        guard fbEntries.count == fbPrefix.count else { throw Failure.invalid("fallback") }
+        let nfa = GlobNFA(litStart: litStart, litBytes: litBytes, litTargets: litTargets, wildStart: wildStart,
+                          wildCodes: wildCodes, wildTargets: wildTargets, starChild: starChild, selfLoop: selfLoop,
+                          valueStart: valueStart, values: values, sets: sets)
+        let entries = (0..<modules.count).map { GlobSet.Entry(module: modules[$0], order: orders[$0], pattern: patterns[$0]) }
+        return GlobSet(nfa: nfa, entries: entries, fallback: zip(fbEntries, fbPrefix).map { ($0, $1) }, syntax: syntax)
+    }
+}

@@ -1,0 +1,99 @@
+import AliasMatcher
+import Autoload
+
+/// `autoloadd resolve`: MODALIAS strings to module names, exactly as libkmod's lookup.
+enum ResolveCommand {
+    static let help = """
+    Usage: autoloadd resolve [OPTIONS] [MODALIAS... | -]
+
+    Print the modules libkmod's lookup (kmod_module_new_from_lookup) returns for each
+    MODALIAS (or module name, or symbol:NAME), one line per input:
+        MODALIAS<TAB>module1,module2,...
+    Nothing follows the tab when nothing matches. With -, read one MODALIAS per line
+    from standard input.
+
+    Options:
+      --root DIR          module tree under DIR/lib/modules (like modprobe -d)   [/]
+      --kernel VERSION    kernel release (like modprobe -S)                      [uname -r]
+      --modules-dir DIR   the module tree itself (overrides --root/--kernel)
+      --config PATH       modprobe.d file or directory, repeatable; replaces the
+                          default directories (like modprobe -C); a missing path
+                          means no configuration
+      --cache-dir DIR     where the compiled index is kept  [$AUTOLOAD_CACHE_DIR or
+                          /var/cache/autoload]
+      --no-cache          compile the index in memory, write nothing
+      --json              one JSON object per line: modalias, modules, source
+      --source            append the lookup source (modules.alias, ...) as a third column
+      -h, --help          this help
+
+    Exit status: 0 every input was looked up (matched or not); 1 some input was
+    invalid (an unmatched bracket, as libkmod's EINVAL); 2 usage; 3 the module tree
+    or configuration could not be read.
+    """
+
+    static func run(_ args: ArraySlice<String>) -> Int32 {
+        let a: Arguments
+        do {
+            a = try Arguments(args, flags: Arguments.treeFlags.union(["json", "source", "help"]), options: Arguments.treeOptions)
+        } catch {
+            warn("resolve: \(error.message)\n\n\(help)")
+            return 2
+        }
+        if a.flag("help") { print(help); return 0 }
+        let opened: ResolverSetup.Opened
+        do {
+            opened = try ResolverSetup(location: a.location, cacheDirectory: a.cacheDirectory).open()
+        } catch {
+            warn("resolve: \(error)")
+            return 3
+        }
+        if environment("AUTOLOAD_VERBOSE") != nil { for n in opened.notes { warn("resolve: \(n)") } }
+        let lookup = opened.lookup
+        var out = OutputBuffer(fd: 1)
+        var invalid = false
+        func one(_ input: [UInt8]) {
+            // A C string ends at NUL: libkmod never sees what follows one.
+            let alias = input.firstIndex(of: 0).map { Array(input[..<$0]) } ?? input
+            let result = lookup.lookup(alias)
+            var match = LookupMatch(source: nil, modules: [])
+            var failure: String? = nil
+            switch result {
+            case .success(let m): match = m
+            case .failure(let e):
+                invalid = true
+                failure = e.description
+                warn("resolve: \(String(decoding: alias, as: UTF8.self)): \(e)")
+            }
+            if a.flag("json") {
+                out.write("{\"modalias\":"); JSONText.string(input, into: &out)
+                out.write(",\"modules\":[")
+                for (i, m) in match.modules.enumerated() {
+                    if i > 0 { out.byte(UInt8(ascii: ",")) }
+                    JSONText.string(m, into: &out)
+                }
+                out.write("],\"source\":")
+                if let s = match.source { JSONText.string(s.rawValue, into: &out) } else { out.write("null") }
+                if let failure { out.write(",\"error\":"); JSONText.string(failure, into: &out) }
+                out.write("}\n")
+            } else {
+                out.write(input)
+                out.byte(9)
+                for (i, m) in match.modules.enumerated() {
+                    if i > 0 { out.byte(UInt8(ascii: ",")) }
+                    out.write(m)
+                }
+                if a.flag("source") { out.byte(9); out.write(match.source?.rawValue ?? "-") }
+                out.byte(10)
+            }
+            out.flushIfLarge()
+        }
+        if a.operands == ["-"] {
+            var reader = LineReader(fd: 0)
+            while let line = reader.next() { one(line) }
+        } else {
+            for o in a.operands { one(Array(o.utf8)) }
+        }
+        out.flush()
+        return invalid ? 1 : 0
+    }
+}
