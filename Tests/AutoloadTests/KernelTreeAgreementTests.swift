@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import AliasMatcher
+import Autoload
+
+/// autoload's lookup against libkmod's own, on real Debian kernel trees: libkmod is the
+/// oracle for every answer, including order and errors.
+@Suite struct KernelTreeAgreementTests {
+    @Test func kernelTreesArePresentWhenRequired() {
+        if KernelTrees.required { #expect(!KernelTrees.all.isEmpty, "run scripts/kernel-tree.sh first") }
+    }
+
+    @Test(arguments: KernelTrees.all)
+    func lookupAgreesWithLibkmod(tree: String) throws {
+        let text = try ModuleTreeText(directory: tree)
+        let kmod = try KmodContext(modulesDirectory: tree, configPaths: [])
+        let lookup = AliasLookup(index: AliasIndex(tree: text), config: try LookupConfig(kmod))
+        let inputs = Self.corpus(text, seed: UInt64(truncatingIfNeeded: tree.hashValue & 0xffff))
+
+        var mismatches = [String](), matched = 0, compared = 0
+        for input in inputs {
+            let theirs: String
+            do {
+                let mods = try kmod.lookup(input)
+                theirs = mods.joined(separator: ",")
+                if !mods.isEmpty { matched += 1 }
+            } catch {
+                theirs = "error \(error.code)"
+            }
+            let ours: String
+            switch lookup.lookup(input) {
+            case .success(let m): ours = m.modules.joined(separator: ",")
+            case .failure(.invalidAlias): ours = "error \(EINVAL)"
+            case .failure(.nameTooLong): ours = "error \(ENAMETOOLONG)"
+            }
+            compared += 1
+            if ours != theirs, mismatches.count < 20 {
+                mismatches.append("\(String(decoding: input, as: UTF8.self)): libkmod [\(theirs)] autoload [\(ours)]")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(KernelTrees.label(tree)): \(mismatches.joined(separator: "\n"))")
+        #expect(compared >= 100_000)
+        #expect(matched >= compared / 4, "the corpus should mostly hit patterns")
+        print("\(KernelTrees.label(tree)): \(compared) lookups compared with libkmod, \(matched) matched, \(mismatches.count) mismatches")
+    }
+
+    static func corpus(_ text: ModuleTreeText, seed: UInt64) -> [[UInt8]] {
+        var c = AliasCorpus(seed: seed)
+        var inputs = [[UInt8]]()
+        for p in text.aliases {
+            for style in 0..<4 { inputs.append(c.instance(of: p.pattern, style: style)) }
+            inputs.append(c.nearMiss(inputs[inputs.count - 1 - c.rng.below(4)]))
+        }
+        for p in text.symbols {
+            inputs.append(p.pattern)
+            if c.rng.below(4) == 0 { inputs.append(c.nearMiss(p.pattern)) }
+        }
+        for m in text.modules + text.builtinModules {
+            inputs.append(m)
+            inputs.append(m.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 })
+            inputs.append(c.nearMiss(m))
+        }
+        for p in text.builtinAliases {
+            for style in 0..<4 { inputs.append(c.instance(of: p.pattern, style: style)) }
+            inputs.append(c.nearMiss(p.pattern))
+        }
+        inputs += Self.machineModaliases()
+        inputs += ["", "[", "]", "a[b]c", "pci:v[0-9]*", "symbol:", "usb:v*", "*", "?", "[!a]"].map { Array($0.utf8) }
+        inputs.append(Array(repeating: UInt8(ascii: "a"), count: 5000))
+        inputs.append(Array("pci:v00008086d".utf8) + Array(repeating: UInt8(ascii: "0"), count: 4100))
+        return inputs
+    }
+
+    /// This machine's own devices (`find /sys/devices -name modalias`).
+    static func machineModaliases() -> [[UInt8]] {
+        var out = [[UInt8]]()
+        guard let e = FileManager.default.enumerator(atPath: "/sys/devices") else { return out }
+        while let path = e.nextObject() as? String {
+            guard path.hasSuffix("/modalias"),
+                  let d = FileManager.default.contents(atPath: "/sys/devices/" + path) else { continue }
+            out.append(Array(d.prefix { $0 != 10 }))
+        }
+        return out
+    }
+}
