@@ -45,14 +45,20 @@ public struct AliasIndex: Sendable, Equatable {
             diagnostics.append("\(what): module \(String(decoding: m, as: UTF8.self)) is not in modules.dep")
             return id
         }
-        let aliasEntries = tree.aliases.map { p in
-            let m = id(p.module, ModuleTreeText.aliases)
-            return GlobSet.Entry(module: m, order: m, pattern: p.pattern)
+        func indexEntries(_ patterns: [ModuleTreeText.Pattern], _ file: String) -> [GlobSet.Entry] {
+            let shape = KeyTrieShape(keys: patterns.map(\.pattern))
+            var out = [GlobSet.Entry]()
+            out.reserveCapacity(patterns.count)
+            for p in patterns {
+                let m = id(p.module, file)
+                for l in shape.literalPrefixes(of: p.pattern) {
+                    out.append(GlobSet.Entry(module: m, order: m, pattern: p.pattern, literalPrefix: UInt32(l)))
+                }
+            }
+            return out
         }
-        let symbolEntries = tree.symbols.map { p in
-            let m = id(p.module, ModuleTreeText.symbols)
-            return GlobSet.Entry(module: m, order: m, pattern: p.pattern)
-        }
+        let aliasEntries = indexEntries(tree.aliases, ModuleTreeText.aliases)
+        let symbolEntries = indexEntries(tree.symbols, ModuleTreeText.symbols)
         var builtinIds = [[UInt8]: UInt32]()
         var builtinModules = [String]()
         func builtinId(_ m: [UInt8]) -> UInt32 {
@@ -65,10 +71,16 @@ public struct AliasIndex: Sendable, Equatable {
         let builtinNameEntries = tree.builtinModules.map { m in
             GlobSet.Entry(module: builtinId(m), order: 0, pattern: m)
         }
-        let orders = Self.builtinAliasOrders(tree.builtinAliases.map(\.pattern))
-        let builtinAliasEntries = tree.builtinAliases.enumerated().map { i, p in
-            GlobSet.Entry(module: builtinId(p.module), order: orders[i], pattern: p.pattern)
+        let builtinShape = KeyTrieShape(keys: tree.builtinAliases.map(\.pattern))
+        var builtinAliasEntries = [GlobSet.Entry]()
+        for p in tree.builtinAliases {
+            let m = builtinId(p.module)
+            for l in builtinShape.literalPrefixes(of: p.pattern) {
+                builtinAliasEntries.append(GlobSet.Entry(module: m, order: 0, pattern: p.pattern, literalPrefix: UInt32(l)))
+            }
         }
+        let orders = Self.builtinAliasOrders(builtinAliasEntries.map { ($0.pattern, Int($0.literalPrefix!)) })
+        for i in builtinAliasEntries.indices { builtinAliasEntries[i].order = orders[i] }
         self.modules = modules
         self.names = GlobSet(entries: nameEntries, syntax: .literal)
         self.aliases = GlobSet(entries: aliasEntries, syntax: .kmodIndex)
@@ -81,17 +93,17 @@ public struct AliasIndex: Sendable, Equatable {
     }
 
     /// Every builtin alias has priority 0 in modules.builtin.alias.bin, so libkmod's order is
-    /// its trie walk's (libkmod-index.c): keys whose first wildcard comes earlier are visited
-    /// first, then by the key bytes from there, a key after the longer keys it prefixes
-    /// (values are added after children), exact keys last; each visit is inserted ahead of the
-    /// earlier ones, while one key's values keep file order. The returned `order` sorts
-    /// ascending into exactly that list.
-    static func builtinAliasOrders(_ patterns: [[UInt8]]) -> [UInt32] {
-        func depth(_ p: [UInt8]) -> Int { p.firstIndex(where: GlobPattern.isWildcard) ?? Int.max }
+    /// its trie walk's (libkmod-index.c): a match found at a shallower depth is visited first
+    /// (fnmatch starting at the literal prefix's end; an exact match after the wildcard
+    /// children at its depth), then by key bytes, a key after the longer keys it prefixes
+    /// (a node's values come after its children). Each visit is inserted ahead of earlier
+    /// ones, while one key's values keep file order. The returned `order` sorts ascending into
+    /// exactly that list.
+    static func builtinAliasOrders(_ entries: [(pattern: [UInt8], literalPrefix: Int)]) -> [UInt32] {
+        func depth(_ e: (pattern: [UInt8], literalPrefix: Int)) -> Int {
+            2 * e.literalPrefix + (e.literalPrefix == e.pattern.count ? 1 : 0)
+        }
         func visitedBefore(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-            let da = depth(a), db = depth(b)
-            if da != db { return da < db }
-            // Same depth: the same literal prefix for any input both match.
             var i = 0
             while i < a.count, i < b.count {
                 if a[i] != b[i] { return a[i] < b[i] }
@@ -99,13 +111,15 @@ public struct AliasIndex: Sendable, Equatable {
             }
             return a.count > b.count
         }
-        let visit = patterns.indices.sorted { x, y in
-            let a = patterns[x], b = patterns[y]
-            if a == b { return x > y }  // reversed below: same key keeps file order
-            return visitedBefore(a, b)
+        let visit = entries.indices.sorted { x, y in
+            let a = entries[x], b = entries[y]
+            let da = depth(a), db = depth(b)
+            if da != db { return da < db }
+            if a.pattern == b.pattern { return x > y }  // reversed below: same key keeps file order
+            return visitedBefore(a.pattern, b.pattern)
         }
-        var orders = [UInt32](repeating: 0, count: patterns.count)
-        for (rank, i) in visit.enumerated() { orders[i] = UInt32(patterns.count - 1 - rank) }
+        var orders = [UInt32](repeating: 0, count: entries.count)
+        for (rank, i) in visit.enumerated() { orders[i] = UInt32(entries.count - 1 - rank) }
         return orders
     }
 }

@@ -34,17 +34,16 @@ public enum GlobPattern: Equatable, Sendable {
         case literal = 2
     }
 
-    /// Compiles a pattern that has already been through `AliasNormalizer`.
-    public static func compile(_ p: [UInt8], syntax: Syntax = .kmodIndex) -> GlobPattern {
+    /// Compiles a pattern that has already been through `AliasNormalizer`. With `.kmodIndex`,
+    /// `literalPrefix` says how many leading bytes libkmod's trie walk compares literally
+    /// (default: up to the first wildcard; see `KeyTrieShape` for why it can be longer).
+    public static func compile(_ p: [UInt8], syntax: Syntax = .kmodIndex, literalPrefix: Int? = nil) -> GlobPattern {
         if syntax == .literal { return .elements(p.map { .byte($0) }) }
         var out = [GlobElement]()
         out.reserveCapacity(p.count)
-        var i = 0
-        while syntax == .kmodIndex, i < p.count, !isWildcard(p[i]) {
-            out.append(.byte(p[i]))
-            i += 1
-        }
-        let prefix = i
+        let prefix = syntax == .fnmatch ? 0 : min(literalPrefix ?? (p.firstIndex(where: isWildcard) ?? p.count), p.count)
+        for b in p[..<prefix] { out.append(.byte(b)) }
+        var i = prefix
         while i < p.count {
             let c = p[i]
             switch c {

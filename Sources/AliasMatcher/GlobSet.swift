@@ -6,8 +6,11 @@ public struct GlobSet: Sendable, Equatable {
         public var module: UInt32
         public var order: UInt32
         public var pattern: [UInt8]
-        public init(module: UInt32, order: UInt32, pattern: [UInt8]) {
-            self.module = module; self.order = order; self.pattern = pattern
+        /// For `.kmodIndex` patterns: bytes compared literally before fnmatch takes over;
+        /// nil means up to the first wildcard.
+        public var literalPrefix: UInt32?
+        public init(module: UInt32, order: UInt32, pattern: [UInt8], literalPrefix: UInt32? = nil) {
+            self.module = module; self.order = order; self.pattern = pattern; self.literalPrefix = literalPrefix
         }
     }
 
@@ -29,7 +32,7 @@ public struct GlobSet: Sendable, Equatable {
         var patterns = [[GlobElement]](), ids = [UInt32]()
         var fallback = [(entry: UInt32, prefix: UInt32)]()
         for (i, e) in entries.enumerated() {
-            switch GlobPattern.compile(e.pattern, syntax: syntax) {
+            switch GlobPattern.compile(e.pattern, syntax: syntax, literalPrefix: e.literalPrefix.map(Int.init)) {
             case .elements(let el):
                 patterns.append(el)
                 ids.append(UInt32(i))

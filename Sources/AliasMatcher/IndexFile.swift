@@ -6,7 +6,7 @@ import SystemPackage
 /// It is invalid, and rebuilt, as soon as any source file's stamp differs.
 public enum IndexFile {
     static let magic = Array("AUTOLDX\0".utf8)
-    public static let formatVersion: UInt32 = 1
+    public static let formatVersion: UInt32 = 2
     static let headerSize = 8 + 4 + 8 + 8
 
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
@@ -52,6 +52,7 @@ public enum IndexFile {
         w.u32s(n.starChild); w.u8s(n.selfLoop); w.u32s(n.valueStart); w.u32s(n.values)
         w.u64s(n.sets.flatMap(\.words))
         w.u32s(s.entries.map(\.module)); w.u32s(s.entries.map(\.order)); w.strings(s.entries.map(\.pattern))
+        w.u32s(s.entries.map { $0.literalPrefix ?? UInt32.max })
         w.u32s(s.fallback.map(\.entry)); w.u32s(s.fallback.map(\.prefix))
     }
 
@@ -104,14 +105,15 @@ public enum IndexFile {
         let words = try r.u64s()
         guard words.count % 4 == 0 else { throw Failure.invalid("bracket sets") }
         let sets = stride(from: 0, to: words.count, by: 4).map { ByteSet(words: Array(words[$0..<($0 + 4)])) }
-        let modules = try r.u32s(), orders = try r.u32s(), patterns = try r.strings()
-        guard modules.count == orders.count, modules.count == patterns.count else { throw Failure.invalid("entries") }
+        let modules = try r.u32s(), orders = try r.u32s(), patterns = try r.strings(), prefixes = try r.u32s()
+        guard modules.count == orders.count, modules.count == patterns.count, modules.count == prefixes.count else { throw Failure.invalid("entries") }
         let fbEntries = try r.u32s(), fbPrefix = try r.u32s()
         guard fbEntries.count == fbPrefix.count else { throw Failure.invalid("fallback") }
         let nfa = GlobNFA(litStart: litStart, litBytes: litBytes, litTargets: litTargets, wildStart: wildStart,
                           wildCodes: wildCodes, wildTargets: wildTargets, starChild: starChild, selfLoop: selfLoop,
                           valueStart: valueStart, values: values, sets: sets)
-        let entries = (0..<modules.count).map { GlobSet.Entry(module: modules[$0], order: orders[$0], pattern: patterns[$0]) }
+        let entries = (0..<modules.count).map { GlobSet.Entry(module: modules[$0], order: orders[$0], pattern: patterns[$0],
+                                                               literalPrefix: prefixes[$0] == UInt32.max ? nil : prefixes[$0]) }
         return GlobSet(nfa: nfa, entries: entries, fallback: zip(fbEntries, fbPrefix).map { ($0, $1) }, syntax: syntax)
     }
 }

@@ -50,6 +50,8 @@ import Autoload
         for p in text.aliases {
             for style in 0..<4 { inputs.append(c.instance(of: p.pattern, style: style)) }
             inputs.append(c.nearMiss(inputs[inputs.count - 1 - c.rng.below(4)]))
+            // The pattern spelled literally: libkmod's trie walk also follows wildcard bytes.
+            if c.rng.below(2) == 0 { inputs.append(p.pattern) } else { inputs.append(c.nearMiss(p.pattern)) }
         }
         for p in text.symbols {
             inputs.append(p.pattern)
