@@ -19,8 +19,6 @@ public final class GlobAutomaton {
     /// Per state: index into `acceptLists`, or -1 when not computed yet.
     private var acceptIndex: [Int32] = []
     private var acceptLists: [[UInt32]] = []
-    private var mark: [UInt32]
-    private var generation: UInt32 = 0
 
     static let dead: Int32 = 0
     static let start: Int32 = 1
@@ -39,7 +37,6 @@ public final class GlobAutomaton {
         self.maxStates = max(maxStates, 4)
         transCapacity = 64
         trans = .allocate(capacity: transCapacity * count)
-        mark = [UInt32](repeating: 0, count: nfa.nodeCount)
         reset()
     }
 
@@ -54,7 +51,10 @@ public final class GlobAutomaton {
         acceptIndex.removeAll(keepingCapacity: true)
         acceptLists.removeAll(keepingCapacity: true)
         _ = addState([])
-        _ = addState(closure(of: [0]))
+        var start = [UInt32]()
+        nfa.enter(0, 0, into: &start)
+        canonical(&start)
+        _ = addState(start)
     }
 
     private func addState(_ nodes: [UInt32]) -> Int32 {
@@ -74,26 +74,6 @@ public final class GlobAutomaton {
         return id
     }
 
-    private func closure(of nodes: [UInt32]) -> [UInt32] {
-        generation &+= 1
-        var out = [UInt32]()
-        for n in nodes { add(n, to: &out) }
-        out.sort()
-        return out
-    }
-
-    @inline(__always)
-    private func add(_ n: UInt32, to out: inout [UInt32]) {
-        if mark[Int(n)] == generation { return }
-        mark[Int(n)] = generation
-        out.append(n)
-        let s = nfa.starChild[Int(n)]
-        if s != GlobNFA.none, mark[Int(s)] != generation {
-            mark[Int(s)] = generation
-            out.append(s)
-        }
-    }
-
     private func computeTransition(_ state: Int32, _ b: UInt8) -> Int32 {
         var from = state
         var source = stateNodes[Int(state)]
@@ -103,20 +83,9 @@ public final class GlobAutomaton {
             from = addState(source)
             source = stateNodes[Int(from)]
         }
-        generation &+= 1
         var out = [UInt32]()
-        for n in source {
-            let i = Int(n)
-            if nfa.selfLoop[i] != 0 { add(n, to: &out) }
-            if let t = nfa.literalChild(of: i, b) { add(t, to: &out) }
-            for k in Int(nfa.wildStart[i])..<Int(nfa.wildStart[i + 1]) {
-                let c = nfa.wildCodes[k]
-                if c == GlobNFA.anyCode || nfa.sets[Int(c - GlobNFA.setBase)].contains(b) {
-                    add(nfa.wildTargets[k], to: &out)
-                }
-            }
-        }
-        out.sort()
+        for s in source { nfa.step(s, b, into: &out) }
+        canonical(&out)
         let to = addState(out)
         trans[Int(from) * classCount + Int(classOf[Int(b)])] = to
         return to
@@ -144,10 +113,7 @@ public final class GlobAutomaton {
             result = acceptLists[Int(a)]
         } else {
             var entries = [UInt32]()
-            for n in stateNodes[Int(s)] {
-                let i = Int(n)
-                entries.append(contentsOf: nfa.values[Int(nfa.valueStart[i])..<Int(nfa.valueStart[i + 1])])
-            }
+            for n in stateNodes[Int(s)] { entries.append(contentsOf: nfa.values(at: n)) }
             result = orderedModules(entries)
             acceptIndex[Int(s)] = Int32(acceptLists.count)
             acceptLists.append(result)
@@ -156,15 +122,12 @@ public final class GlobAutomaton {
             let bytes = Array(input)
             var extra = [UInt32]()
             for f in patterns.fallback
-            where GlobFallback.matches(patterns.entries[Int(f.entry)].pattern, prefix: Int(f.prefix), bytes) {
+            where GlobFallback.matches(Array(patterns.entries.pattern(Int(f.entry))), prefix: Int(f.prefix), bytes) {
                 extra.append(f.entry)
             }
             if !extra.isEmpty {
                 var all = extra
-                for n in (s == Self.dead ? [] : stateNodes[Int(s)]) {
-                    let i = Int(n)
-                    all.append(contentsOf: nfa.values[Int(nfa.valueStart[i])..<Int(nfa.valueStart[i + 1])])
-                }
+                for n in stateNodes[Int(s)] { all.append(contentsOf: nfa.values(at: n)) }
                 result = orderedModules(all)
             }
         }
@@ -177,12 +140,11 @@ public final class GlobAutomaton {
 
     private func orderedModules(_ entries: [UInt32]) -> [UInt32] {
         let sorted = entries.sorted {
-            let a = patterns.entries[Int($0)], b = patterns.entries[Int($1)]
-            return (a.order, $0) < (b.order, $1)
+            (patterns.entries.order(Int($0)), $0) < (patterns.entries.order(Int($1)), $1)
         }
         var seen = Set<UInt32>(), out = [UInt32]()
         for e in sorted {
-            let m = patterns.entries[Int(e)].module
+            let m = patterns.entries.module(Int(e))
             if seen.insert(m).inserted { out.append(m) }
         }
         return out

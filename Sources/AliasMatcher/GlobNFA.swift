@@ -3,7 +3,8 @@
 /// node entered through `*` loops on every byte. Walking it with a set of live nodes is an NFA
 /// simulation; `GlobAutomaton` caches those sets as DFA states.
 ///
-/// Flat arrays only, so it serializes to the compiled index as it is.
+/// Flat arrays only, so it serializes to the compiled index as it is. Runs of single-child
+/// literal nodes are folded into chains; a live state is a node and an offset in its chain.
 public struct GlobNFA: Sendable, Equatable {
     /// Edge labels: 0...255 a byte, 256 `?`, 257 `*`, 258 + k the bracket set `sets[k]`.
     static let anyCode: UInt32 = 256
@@ -29,12 +30,22 @@ public struct GlobNFA: Sendable, Equatable {
     var values: [UInt32] = []
     var sets: [ByteSet] = []
 
+    /// Per node: literal bytes to consume, from its entry point, before it branches:
+    /// `chainBytes[chainStart[n]..<chainStart[n+1]]`, at most `maxChain` long.
+    var chainStart: [UInt32] = [0]
+    var chainBytes: [UInt8] = []
+
     var nodeCount: Int { starChild.count }
+
+    /// A live NFA state is `node << 8 | offset`, offset 0...chain length: so chains are
+    /// capped at 255 bytes and nodes at 2^24.
+    static let maxChain = 255
 
     /// Builds the trie from element sequences; `entries[i]` is the value stored where pattern
     /// `i` ends (an index into the caller's entry table).
     init(patterns: [[GlobElement]], entries: [UInt32]) {
         var setIndex = [ByteSet: UInt32]()
+        var sets = [ByteSet]()
         func code(_ e: GlobElement) -> UInt32 {
             switch e {
             case .byte(let b): return UInt32(b)
@@ -72,86 +83,106 @@ public struct GlobNFA: Sendable, Equatable {
             nodeValues[Int(path[p.count])].append(entries[idx])
             previous = p
         }
+        self.init(compressing: nodeValues, edgeParent, edgeCode, edgeChild)
+        self.sets = sets
+    }
+
+    /// Lays the element trie out with runs of single-child literal nodes folded into their
+    /// parent's `chain` (as depmod's index folds shared prefixes): the alias trie shrinks from
+    /// ~430k nodes to a few tens of thousands, which is what makes the index file small.
+    private init(compressing nodeValues: [[UInt32]], _ edgeParent: [UInt32], _ edgeCode: [UInt32], _ edgeChild: [UInt32]) {
         let n = nodeValues.count
-        starChild = [UInt32](repeating: GlobNFA.none, count: n)
-        selfLoop = [UInt8](repeating: 0, count: n)
-        var litCount = [UInt32](repeating: 0, count: n), wildCount = [UInt32](repeating: 0, count: n)
+        // Adjacency per uncompressed node, in creation order (= ascending label per parent).
+        var adjStart = [Int](repeating: 0, count: n + 1)
+        for p in edgeParent { adjStart[Int(p) + 1] += 1 }
+        for i in 0..<n { adjStart[i + 1] += adjStart[i] }
+        var fill = adjStart
+        var adjCode = [UInt32](repeating: 0, count: edgeCode.count), adjChild = [UInt32](repeating: 0, count: edgeCode.count)
+        var enteredByStar = [Bool](repeating: false, count: n)
         for e in edgeParent.indices {
-            let parent = Int(edgeParent[e]), c = edgeCode[e]
-            if c < 256 { litCount[parent] += 1 } else if c != GlobNFA.starCode { wildCount[parent] += 1 }
+            let p = Int(edgeParent[e])
+            adjCode[fill[p]] = edgeCode[e]; adjChild[fill[p]] = edgeChild[e]; fill[p] += 1
+            if edgeCode[e] == GlobNFA.starCode { enteredByStar[Int(edgeChild[e])] = true }
         }
-        litStart = [UInt32](repeating: 0, count: n + 1)
-        wildStart = [UInt32](repeating: 0, count: n + 1)
-        for i in 0..<n {
-            litStart[i + 1] = litStart[i] + litCount[i]
-            wildStart[i + 1] = wildStart[i] + wildCount[i]
-        }
-        litBytes = [UInt8](repeating: 0, count: Int(litStart[n]))
-        litTargets = [UInt32](repeating: 0, count: Int(litStart[n]))
-        wildCodes = [UInt32](repeating: 0, count: Int(wildStart[n]))
-        wildTargets = [UInt32](repeating: 0, count: Int(wildStart[n]))
-        var litFill = Array(litStart.dropLast()), wildFill = Array(wildStart.dropLast())
-        // Edges were created in sorted order per parent, so literal edges come out sorted by byte.
-        for e in edgeParent.indices {
-            let parent = Int(edgeParent[e]), c = edgeCode[e], child = edgeChild[e]
-            if c < 256 {
-                litBytes[Int(litFill[parent])] = UInt8(c)
-                litTargets[Int(litFill[parent])] = child
-                litFill[parent] += 1
-            } else if c == GlobNFA.starCode {
-                starChild[parent] = child
-                selfLoop[Int(child)] = 1
-            } else {
-                wildCodes[Int(wildFill[parent])] = c
-                wildTargets[Int(wildFill[parent])] = child
-                wildFill[parent] += 1
+        // Chain roots, breadth first; each gets its chain bytes and the node where it branches.
+        var newId = [Int32](repeating: -1, count: n)
+        var roots = [0], branchAt = [Int]()
+        var chains = [UInt8](), chainEnds = [UInt32]()
+        newId[0] = 0
+        var i = 0
+        while i < roots.count {
+            var cur = roots[i]
+            var length = 0
+            while adjStart[cur + 1] - adjStart[cur] == 1, adjCode[adjStart[cur]] < 256, nodeValues[cur].isEmpty,
+                  length < GlobNFA.maxChain {
+                chains.append(UInt8(adjCode[adjStart[cur]]))
+                cur = Int(adjChild[adjStart[cur]])
+                length += 1
             }
+            chainEnds.append(UInt32(chains.count))
+            branchAt.append(cur)
+            for k in adjStart[cur]..<adjStart[cur + 1] where newId[Int(adjChild[k])] < 0 {
+                newId[Int(adjChild[k])] = Int32(roots.count)
+                roots.append(Int(adjChild[k]))
+            }
+            i += 1
         }
-        valueStart = [0]
-        valueStart.reserveCapacity(n + 1)
-        for v in nodeValues {
-            values.append(contentsOf: v)
+        let m = roots.count
+        chainStart = [0] + chainEnds
+        chainBytes = chains
+        starChild = [UInt32](repeating: GlobNFA.none, count: m)
+        selfLoop = roots.map { enteredByStar[$0] ? 1 : 0 }
+        litStart = [0]; wildStart = [0]; valueStart = [0]
+        for j in 0..<m {
+            let b = branchAt[j]
+            for k in adjStart[b]..<adjStart[b + 1] {
+                let c = adjCode[k], t = UInt32(newId[Int(adjChild[k])])
+                if c < 256 {
+                    litBytes.append(UInt8(c)); litTargets.append(t)
+                } else if c == GlobNFA.starCode {
+                    starChild[j] = t
+                } else {
+                    wildCodes.append(c); wildTargets.append(t)
+                }
+            }
+            litStart.append(UInt32(litBytes.count))
+            wildStart.append(UInt32(wildCodes.count))
+            values.append(contentsOf: nodeValues[b])
             valueStart.append(UInt32(values.count))
         }
     }
 
-    init(litStart: [UInt32], litBytes: [UInt8], litTargets: [UInt32], wildStart: [UInt32],
+    init(chainStart: [UInt32], chainBytes: [UInt8],
+         litStart: [UInt32], litBytes: [UInt8], litTargets: [UInt32], wildStart: [UInt32],
          wildCodes: [UInt32], wildTargets: [UInt32], starChild: [UInt32], selfLoop: [UInt8],
          valueStart: [UInt32], values: [UInt32], sets: [ByteSet]) {
+        self.chainStart = chainStart; self.chainBytes = chainBytes
         self.litStart = litStart; self.litBytes = litBytes; self.litTargets = litTargets
         self.wildStart = wildStart; self.wildCodes = wildCodes; self.wildTargets = wildTargets
         self.starChild = starChild; self.selfLoop = selfLoop
         self.valueStart = valueStart; self.values = values; self.sets = sets
     }
 
-    /// Bytes that every pattern treats alike share a class, so DFA rows stay short.
+    /// Bytes that every pattern treats alike share a class, so DFA rows stay short: two bytes
+    /// are alike when neither is a literal anywhere and every bracket set holds both or neither.
     func byteClasses() -> (classOf: [UInt8], count: Int) {
-        var classOf = [Int](repeating: 0, count: 256)
-        var count = 1
-        func split(_ member: (UInt8) -> Bool) {
-            var remap = [Int: Int]()
-            for b in 0..<256 where member(UInt8(b)) {
-                let old = classOf[b]
-                if let new = remap[old] { classOf[b] = new } else {
-                    remap[old] = count; classOf[b] = count; count += 1
-                }
+        var literal = ByteSet()
+        for b in litBytes { literal.insert(b) }
+        for b in chainBytes { literal.insert(b) }
+        var ids = [[UInt64]: UInt8]()
+        var classOf = [UInt8](repeating: 0, count: 256)
+        let words = (sets.count + 63) / 64
+        for b in 0..<256 {
+            let byte = UInt8(b)
+            var key = [UInt64](repeating: 0, count: words + 1)
+            key[0] = literal.contains(byte) ? UInt64(b) : 256
+            for (k, s) in sets.enumerated() where s.contains(byte) { key[1 + k / 64] |= 1 << UInt64(k % 64) }
+            if let id = ids[key] { classOf[b] = id } else {
+                let id = UInt8(ids.count)  // at most 256 classes: one per byte
+                ids[key] = id
+                classOf[b] = id
             }
-            // Renumber densely: a class that moved whole leaves a gap.
-            var dense = [Int: Int]()
-            for b in 0..<256 {
-                let c = classOf[b]
-                if let d = dense[c] { classOf[b] = d } else {
-                    let d = dense.count
-                    dense[c] = d
-                    classOf[b] = d
-                }
-            }
-            count = dense.count
         }
-        var literals = ByteSet()
-        for b in litBytes { literals.insert(b) }
-        for b in 0..<256 where literals.contains(UInt8(b)) { split { $0 == UInt8(b) } }
-        for s in sets { split { s.contains($0) } }
-        return (classOf.map { UInt8($0) }, count)
+        return (classOf, ids.count)
     }
 }

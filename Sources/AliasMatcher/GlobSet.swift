@@ -15,10 +15,13 @@ public struct GlobSet: Sendable, Equatable {
     }
 
     public internal(set) var nfa: GlobNFA
-    public internal(set) var entries: [Entry]
+    public internal(set) var entries: EntryTable
     /// Entries whose pattern is `GlobPattern.irregular`, with its literal prefix length.
     public internal(set) var fallback: [(entry: UInt32, prefix: UInt32)]
     public let syntax: GlobPattern.Syntax
+
+    /// Trie nodes, the index's main size driver.
+    public var nodeCount: Int { nfa.nodeCount }
 
     public static func == (a: GlobSet, b: GlobSet) -> Bool {
         a.syntax == b.syntax && a.nfa == b.nfa && a.entries == b.entries
@@ -43,11 +46,11 @@ public struct GlobSet: Sendable, Equatable {
             }
         }
         self.nfa = GlobNFA(patterns: patterns, entries: ids)
-        self.entries = entries
+        self.entries = EntryTable(entries)
         self.fallback = fallback
     }
 
-    init(nfa: GlobNFA, entries: [Entry], fallback: [(entry: UInt32, prefix: UInt32)], syntax: GlobPattern.Syntax) {
+    init(nfa: GlobNFA, entries: EntryTable, fallback: [(entry: UInt32, prefix: UInt32)], syntax: GlobPattern.Syntax) {
         self.syntax = syntax
         self.nfa = nfa; self.entries = entries; self.fallback = fallback
     }
@@ -55,47 +58,65 @@ public struct GlobSet: Sendable, Equatable {
     /// The entries whose pattern matches `input` (already normalized), by plain NFA
     /// simulation with no cache: slower than `GlobAutomaton`, used to explain a match.
     public func matchingEntries(_ input: [UInt8]) -> [UInt32] {
-        var live = closure([0])
+        var live = [UInt32]()
+        nfa.enter(0, 0, into: &live)
         for b in input {
             var next = [UInt32]()
-            for n in live { next.append(contentsOf: nfa.successors(of: n, on: b)) }
-            live = closure(next)
+            for s in live { nfa.step(s, b, into: &next) }
+            canonical(&next)
+            live = next
             if live.isEmpty { break }
         }
         var found = [UInt32]()
-        for n in live {
-            found.append(contentsOf: nfa.values[Int(nfa.valueStart[Int(n)])..<Int(nfa.valueStart[Int(n) + 1])])
-        }
-        for f in fallback where GlobFallback.matches(entries[Int(f.entry)].pattern, prefix: Int(f.prefix), input) {
+        for s in live { found.append(contentsOf: nfa.values(at: s)) }
+        for f in fallback where GlobFallback.matches(Array(entries.pattern(Int(f.entry))), prefix: Int(f.prefix), input) {
             found.append(f.entry)
         }
-        return found.sorted { (entries[Int($0)].order, $0) < (entries[Int($1)].order, $1) }
-    }
-
-    private func closure(_ nodes: [UInt32]) -> [UInt32] {
-        var seen = Set<UInt32>(), out = [UInt32]()
-        for n in nodes where seen.insert(n).inserted {
-            out.append(n)
-            let s = nfa.starChild[Int(n)]
-            if s != GlobNFA.none, seen.insert(s).inserted { out.append(s) }
-        }
-        return out
+        return found.sorted { (entries.order(Int($0)), $0) < (entries.order(Int($1)), $1) }
     }
 }
 
 extension GlobNFA {
-    /// The nodes one byte leads to from `n`, before the `*` closure.
+    static func state(_ node: UInt32, _ offset: Int) -> UInt32 { node << 8 | UInt32(offset) }
+
     @inline(__always)
-    func successors(of n: UInt32, on b: UInt8) -> [UInt32] {
-        var out = [UInt32]()
-        let i = Int(n)
-        if selfLoop[i] != 0 { out.append(n) }
-        if let t = literalChild(of: i, b) { out.append(t) }
-        for k in Int(wildStart[i])..<Int(wildStart[i + 1]) {
-            let c = wildCodes[k]
-            if c == GlobNFA.anyCode || sets[Int(c - GlobNFA.setBase)].contains(b) { out.append(wildTargets[k]) }
+    func chainLength(_ n: Int) -> Int { Int(chainStart[n + 1] &- chainStart[n]) }
+
+    /// Adds `(node, offset)` and, at a branch point with a `*` child, that child's entry
+    /// (`*` matches the empty string).
+    @inline(__always)
+    func enter(_ node: UInt32, _ offset: Int, into out: inout [UInt32]) {
+        out.append(GlobNFA.state(node, offset))
+        let n = Int(node)
+        if offset == chainLength(n) {
+            let s = starChild[n]
+            if s != GlobNFA.none { out.append(GlobNFA.state(s, 0)) }
         }
-        return out
+    }
+
+    /// The states one byte leads to from `state`, closed under `*`.
+    @inline(__always)
+    func step(_ state: UInt32, _ b: UInt8, into out: inout [UInt32]) {
+        let n = Int(state >> 8), k = Int(state & 255)
+        if k == 0, selfLoop[n] != 0 { out.append(state) }
+        let length = chainLength(n)
+        if k < length {
+            if chainBytes[Int(chainStart[n]) + k] == b { enter(UInt32(n), k + 1, into: &out) }
+            return
+        }
+        if let t = literalChild(of: n, b) { enter(t, 0, into: &out) }
+        for e in Int(wildStart[n])..<Int(wildStart[n + 1]) {
+            let c = wildCodes[e]
+            if c == GlobNFA.anyCode || sets[Int(c - GlobNFA.setBase)].contains(b) { enter(wildTargets[e], 0, into: &out) }
+        }
+    }
+
+    /// Entry ids of the patterns that end at `state`.
+    @inline(__always)
+    func values(at state: UInt32) -> ArraySlice<UInt32> {
+        let n = Int(state >> 8)
+        guard Int(state & 255) == chainLength(n) else { return [] }
+        return values[Int(valueStart[n])..<Int(valueStart[n + 1])]
     }
 
     @inline(__always)
@@ -109,4 +130,15 @@ extension GlobNFA {
         }
         return nil
     }
+}
+
+/// Sorts and drops repeats: the canonical form of a DFA state's NFA state set.
+func canonical(_ states: inout [UInt32]) {
+    states.sort()
+    var w = 0
+    for r in states.indices where r == 0 || states[r] != states[r - 1] {
+        states[w] = states[r]
+        w += 1
+    }
+    states.removeLast(states.count - w)
 }

@@ -10,6 +10,10 @@ public enum IndexCache {
         public var reused: Bool
         /// Why it was rebuilt, or why it could not be saved.
         public var notes: [String]
+
+        public init(index: AliasIndex, reused: Bool, notes: [String]) {
+            self.index = index; self.reused = reused; self.notes = notes
+        }
     }
 
     /// The cache file for a tree: one per modules directory inside `cacheDirectory`.
@@ -27,8 +31,8 @@ public enum IndexCache {
         var stamps = [FileStamp]()
         for f in ModuleTreeText.sources { stamps.append(try FileStamp.of(dir + f)) }
         do {
-            if let bytes = try SourceFile.readIfPresent(cacheFile) {
-                let decoded = try bytes.withUnsafeBytes { (b) throws(IndexFile.Failure) in try IndexFile.decode(b) }
+            if let mapped = try MappedFile.open(cacheFile) {
+                let decoded = try IndexFile.decode(mapped.bytes)
                 if decoded.stamps == stamps { return Opened(index: decoded, reused: true, notes: []) }
                 notes.append("\(cacheFile): module tree changed since it was built; rebuilding")
             } else {

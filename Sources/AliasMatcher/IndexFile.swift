@@ -6,7 +6,7 @@ import SystemPackage
 /// It is invalid, and rebuilt, as soon as any source file's stamp differs.
 public enum IndexFile {
     static let magic = Array("AUTOLDX\0".utf8)
-    public static let formatVersion: UInt32 = 2
+    public static let formatVersion: UInt32 = 3
     static let headerSize = 8 + 4 + 8 + 8
 
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
@@ -47,12 +47,13 @@ public enum IndexFile {
     static func encode(_ s: GlobSet, _ w: inout BinaryWriter) {
         w.u8(s.syntax.rawValue)
         let n = s.nfa
+        w.u32s(n.chainStart); w.u8s(n.chainBytes)
         w.u32s(n.litStart); w.u8s(n.litBytes); w.u32s(n.litTargets)
         w.u32s(n.wildStart); w.u32s(n.wildCodes); w.u32s(n.wildTargets)
         w.u32s(n.starChild); w.u8s(n.selfLoop); w.u32s(n.valueStart); w.u32s(n.values)
         w.u64s(n.sets.flatMap(\.words))
-        w.u32s(s.entries.map(\.module)); w.u32s(s.entries.map(\.order)); w.strings(s.entries.map(\.pattern))
-        w.u32s(s.entries.map { $0.literalPrefix ?? UInt32.max })
+        let e = s.entries
+        w.u32s(e.modules); w.u32s(e.orders); w.u32s(e.prefixes); w.u32s(e.patternEnds); w.u8s(e.patternBytes)
         w.u32s(s.fallback.map(\.entry)); w.u32s(s.fallback.map(\.prefix))
     }
 
@@ -99,21 +100,29 @@ public enum IndexFile {
 
     static func decodeSet(_ r: inout BinaryReader) throws -> GlobSet {
         guard let syntax = GlobPattern.Syntax(rawValue: try r.u8()) else { throw Failure.invalid("pattern syntax") }
+        let chainStart = try r.u32s(), chainBytes = try r.u8s()
         let litStart = try r.u32s(), litBytes = try r.u8s(), litTargets = try r.u32s()
         let wildStart = try r.u32s(), wildCodes = try r.u32s(), wildTargets = try r.u32s()
         let starChild = try r.u32s(), selfLoop = try r.u8s(), valueStart = try r.u32s(), values = try r.u32s()
         let words = try r.u64s()
         guard words.count % 4 == 0 else { throw Failure.invalid("bracket sets") }
         let sets = stride(from: 0, to: words.count, by: 4).map { ByteSet(words: Array(words[$0..<($0 + 4)])) }
-        let modules = try r.u32s(), orders = try r.u32s(), patterns = try r.strings(), prefixes = try r.u32s()
-        guard modules.count == orders.count, modules.count == patterns.count, modules.count == prefixes.count else { throw Failure.invalid("entries") }
+        let modules = try r.u32s(), orders = try r.u32s(), prefixes = try r.u32s()
+        let patternEnds = try r.u32s(), patternBytes = try r.u8s()
+        guard modules.count == orders.count, modules.count == prefixes.count, modules.count == patternEnds.count
+        else { throw Failure.invalid("entries") }
+        var previous: UInt32 = 0
+        for end in patternEnds {
+            guard end >= previous, Int(end) <= patternBytes.count else { throw Failure.invalid("pattern offsets") }
+            previous = end
+        }
         let fbEntries = try r.u32s(), fbPrefix = try r.u32s()
         guard fbEntries.count == fbPrefix.count else { throw Failure.invalid("fallback") }
-        let nfa = GlobNFA(litStart: litStart, litBytes: litBytes, litTargets: litTargets, wildStart: wildStart,
+        let nfa = GlobNFA(chainStart: chainStart, chainBytes: chainBytes, litStart: litStart, litBytes: litBytes, litTargets: litTargets, wildStart: wildStart,
                           wildCodes: wildCodes, wildTargets: wildTargets, starChild: starChild, selfLoop: selfLoop,
                           valueStart: valueStart, values: values, sets: sets)
-        let entries = (0..<modules.count).map { GlobSet.Entry(module: modules[$0], order: orders[$0], pattern: patterns[$0],
-                                                               literalPrefix: prefixes[$0] == UInt32.max ? nil : prefixes[$0]) }
+        let entries = EntryTable(modules: modules, orders: orders, prefixes: prefixes,
+                                 patternEnds: patternEnds, patternBytes: patternBytes)
         return GlobSet(nfa: nfa, entries: entries, fallback: zip(fbEntries, fbPrefix).map { ($0, $1) }, syntax: syntax)
     }
 }

@@ -20,7 +20,9 @@ extension IndexFile {
             try check(starts.count == count + 1 && starts.first == 0 && Int(starts.last ?? 1) == total, "\(name) offsets")
             for i in 0..<count { try check(starts[i] <= starts[i + 1], "\(name) offsets") }
         }
-        try check(count >= 1, "no root node")
+        try check(count >= 1 && count < 1 << 24, "node count")
+        try ranges(n.chainStart, n.chainBytes.count, "chain")
+        for i in 0..<count { try check(n.chainLength(i) <= GlobNFA.maxChain, "chain length") }
         try check(n.selfLoop.count == count, "loop flags")
         try check(n.litBytes.count == n.litTargets.count && n.wildCodes.count == n.wildTargets.count, "edge arrays")
         try ranges(n.litStart, n.litBytes.count, "literal edge")
@@ -31,8 +33,8 @@ extension IndexFile {
         try check(n.wildCodes.allSatisfy { $0 == GlobNFA.anyCode || ($0 >= GlobNFA.setBase && Int($0 - GlobNFA.setBase) < n.sets.count) },
                   "wildcard edge label")
         try check(n.values.allSatisfy { Int($0) < s.entries.count }, "value")
-        try check(s.entries.allSatisfy { Int($0.module) < modules }, "module id")
-        try check(s.fallback.allSatisfy { Int($0.entry) < s.entries.count && Int($0.prefix) <= s.entries[Int($0.entry)].pattern.count },
+        try check(s.entries.modules.allSatisfy { Int($0) < modules }, "module id")
+        try check(s.fallback.allSatisfy { Int($0.entry) < s.entries.count && Int($0.prefix) <= s.entries.pattern(Int($0.entry)).count },
                   "fallback entry")
     }
 }

@@ -56,6 +56,11 @@ public enum SourceFile {
         var out = [UInt8]()
         var chunk = 1 << 16
         do {
+            // One allocation of the file's size; the loop still copes with files that grow.
+            if let size = try? fd.seek(offset: 0, from: .end), size > 0 {
+                _ = try fd.seek(offset: 0, from: .start)
+                chunk = Int(size) + 1
+            }
             while true {
                 let start = out.count
                 out.append(contentsOf: repeatElement(0, count: chunk))
