@@ -11,6 +11,7 @@ Load the kernel modules a machine's devices need, as modprobe and systemd-udevd 
 
 Commands:
   resolve    print the modules a MODALIAS resolves to (libkmod's lookup, faster)
+  coldplug   load the drivers of every device present (walks /sys until no new device)
   index      compile (or refresh) the index file for a module tree
 
 Run 'autoloadd COMMAND --help' for a command's options.
@@ -26,6 +27,8 @@ guard args.count >= 2 else {
 switch args[1] {
 case "resolve":
     exit(ResolveCommand.run(args[2...]))
+case "coldplug":
+    exit(ColdplugCommand.run(args[2...]))
 case "index":
     exit(IndexCommand.run(args[2...]))
 case "--version", "version":

@@ -33,6 +33,8 @@ public struct ResolverSetup {
         public var lookup: AliasLookup
         public var notes: [String]
         public var reusedIndex: Bool
+        /// modprobe.d `blacklist` names and `modprobe.blacklist=` from the kernel command line.
+        public var blacklist: Set<String>
     }
 
     public func open() throws(SetupError) -> Opened {
@@ -44,11 +46,14 @@ public struct ResolverSetup {
                                          cacheFile: cacheDirectory.map { IndexCache.path(for: dir, in: $0) })
         } catch { throw .tree(error) }
         let config: LookupConfig
+        let blacklist: [String]
         do {
             let kmod = try KmodContext(modulesDirectory: dir, configPaths: location.configPaths)
             config = try LookupConfig(kmod)
+            blacklist = try kmod.configBlacklist()
         } catch { throw .kmod(error) }
         return Opened(lookup: AliasLookup(index: opened.index, config: config),
-                      notes: opened.notes + opened.index.diagnostics, reusedIndex: opened.reused)
+                      notes: opened.notes + opened.index.diagnostics, reusedIndex: opened.reused,
+                      blacklist: Set(blacklist))
     }
 }
