@@ -33,7 +33,7 @@ public enum IndexCache {
         do {
             if let mapped = try MappedFile.open(cacheFile) {
                 let decoded = try IndexFile.decode(mapped.bytes)
-                if decoded.stamps == stamps { return Opened(index: decoded, reused: true, notes: []) }
+                if decoded.stamps.count == stamps.count, zip(decoded.stamps, stamps).allSatisfy({ $0.sameVersion(as: $1) }) { return Opened(index: decoded, reused: true, notes: []) }
                 notes.append("\(cacheFile): module tree changed since it was built; rebuilding")
             } else {
                 notes.append("\(cacheFile): not built yet")

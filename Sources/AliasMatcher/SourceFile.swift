@@ -8,6 +8,13 @@ public struct FileStamp: Equatable, Sendable {
     public var size: Int64
     public var mtimeSeconds: Int64
     public var mtimeNanoseconds: Int64
+    /// Same size and modification second: device, inode and nanoseconds are left out so an
+    /// index built beside a tree stays valid when both are copied (cpio keeps whole-second
+    /// mtimes), e.g. into an initramfs.
+    public func sameVersion(as other: FileStamp) -> Bool {
+        size == other.size && mtimeSeconds == other.mtimeSeconds
+    }
+
     /// A file that does not exist has this stamp, so its later appearance is noticed too.
     public static let missing = FileStamp(device: 0, inode: 0, size: -1, mtimeSeconds: 0, mtimeNanoseconds: 0)
 

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import AliasMatcher
+import Autoload
+
+/// `coldplug --dry-run` over this machine's real /sys and a real module tree plans exactly
+/// the modules libkmod would load for those MODALIAS strings: libkmod's lookup, minus what
+/// libkmod reports builtin or live, minus its blacklist (every MODALIAS lookup is an alias
+/// lookup). The MODALIAS list comes from an independent walk (Foundation's enumerator).
+@Suite struct ColdplugPlanTests {
+    @Test(arguments: KernelTrees.all.prefix(1))
+    func dryRunPlanEqualsLibkmod(tree: String) throws {
+        let kmod = try KmodContext(modulesDirectory: tree, configPaths: [])
+        let lookup = AliasLookup(index: try AliasIndex(directory: tree), config: try LookupConfig(kmod))
+        let blacklist = Set(try kmod.configBlacklist())
+
+        let found = SysfsWalker(root: "/sys").walk()
+        let independent = Set(KernelTreeAgreementTests.machineModaliases().filter { !$0.isEmpty })
+        #expect(Set(found.modaliases) == independent)
+        #expect(!found.modaliases.isEmpty)
+
+        var plan = LoadPlan()
+        plan.add(found.modaliases, lookup: lookup, blacklist: blacklist, loaded: ProcModules.names())
+
+        var expected = Set<String>()
+        for alias in independent {
+            for name in (try? kmod.lookup(alias)) ?? [] where !blacklist.contains(name) {
+                let state = kmod.initState(of: name)
+                if state != .builtin && state != .live { expected.insert(name) }
+            }
+        }
+        #expect(Set(plan.toLoad) == expected)
+        #expect(plan.toLoad.count == Set(plan.toLoad).count, "each module planned once")
+    }
+
+    /// A blacklisted module is skipped when an alias names it, but not when asked for by name.
+    @Test func blacklistAppliesToAliasLookupsOnly() throws {
+        let tree = try FixtureTree.build("basic")
+        let kmod = try KmodContext(modulesDirectory: tree.modulesDir, configPaths: [tree.configDir])
+        let lookup = AliasLookup(index: try AliasIndex(directory: tree.modulesDir), config: try LookupConfig(kmod))
+        let blacklist = Set(try kmod.configBlacklist())
+        #expect(blacklist.contains("zz_netclass"))
+        var byAlias = LoadPlan()
+        byAlias.add([Array("pci:v00001234d00001000sv00000000sd00000000bc02sc00i00".utf8)],
+                    lookup: lookup, blacklist: blacklist, loaded: [])
+        #expect(byAlias.modules.first { $0.name == "zz_netclass" }?.decision == .blacklisted)
+        #expect(byAlias.toLoad.contains("acme_generic"))
+        var byName = LoadPlan()
+        byName.add([Array("zz_netclass".utf8)], lookup: lookup, blacklist: blacklist, loaded: [])
+        #expect(byName.toLoad == ["zz_netclass"])
+    }
+}
