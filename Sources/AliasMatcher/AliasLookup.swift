@@ -94,6 +94,11 @@ public final class AliasLookup {
         [configAliases, names, symbols, aliases, builtinNames, builtinAliases].reduce(0) { $0 + $1.flushes }
     }
 
+    /// DFA states currently cached, across sources.
+    public var cachedStates: Int {
+        [configAliases, names, symbols, aliases, builtinNames, builtinAliases].reduce(0) { $0 + $1.stateCount }
+    }
+
     public func lookup(_ alias: String) -> Result<LookupMatch, LookupError> {
         lookup(Array(alias.utf8))
     }

@@ -94,10 +94,20 @@ public final class GlobAutomaton {
     /// Walks the DFA over `input` (normalized bytes) and returns the final state.
     @inline(__always)
     private func run(_ input: UnsafeBufferPointer<UInt8>) -> Int32 {
+        // Locals, not stored properties, in the loop: reading a class's `var` inside it would
+        // cost a dynamic exclusivity check per byte. `table` is reloaded after a miss, which
+        // may have grown (moved) it.
+        var table = trans
+        let classes = classOf, width = classCount
         var s = Self.start
         for b in input {
-            let t = trans[Int(s) &* classCount &+ Int(classOf[Int(b)])]
-            s = t >= 0 ? t : computeTransition(s, b)
+            let t = table[Int(s) &* width &+ Int(classes[Int(b)])]
+            if t >= 0 {
+                s = t
+            } else {
+                s = computeTransition(s, b)
+                table = trans
+            }
             if s == Self.dead { break }
         }
         return s

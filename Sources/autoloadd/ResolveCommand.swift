@@ -94,6 +94,9 @@ enum ResolveCommand {
             for o in a.operands { one(Array(o.utf8)) }
         }
         out.flush()
+        if environment("AUTOLOAD_VERBOSE") != nil {
+            warn("resolve: \(lookup.cachedStates) DFA states cached, \(lookup.cacheFlushes) cache resets")
+        }
         return invalid ? 1 : 0
     }
 }
