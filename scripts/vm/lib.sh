@@ -1,0 +1,108 @@
+# Shared helpers for guest scenarios (busybox sh). Sourced by /init and by
+# each scenario as /usr/lib/autoload-vm/lib.sh.
+
+# Debian's busybox-static ash (and its xargs) run busybox's own applets in
+# preference to $PATH, so a bare `modprobe` would be busybox's, not kmod's.
+# These functions make the plain names mean kmod; outside scenario shells
+# (xargs, timeout, ...) use the absolute paths /sbin/modprobe etc.
+modprobe() { /sbin/modprobe "$@"; }
+insmod() { /sbin/insmod "$@"; }
+lsmod() { /sbin/lsmod "$@"; }
+rmmod() { /sbin/rmmod "$@"; }
+modinfo() { /sbin/modinfo "$@"; }
+depmod() { /sbin/depmod "$@"; }
+
+# Guest uptime in milliseconds (/proc/uptime has 10 ms resolution).
+uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
+
+# Every distinct modalias currently exposed in sysfs, sorted.
+# Default: read the modalias attribute of every bus device, every class
+# device (input, dmi, ...) and the system subsystems (the cpu modalias lives
+# at /sys/devices/system/cpu/modalias) - ~0.2 s. The literal
+# `find /sys -name modalias` walks every sysfs entry (~4 s under TCG with all
+# drivers loaded); autoload.scan=find selects it, and the modaliases scenario
+# checks that both give the same set.
+modaliases() {
+    if [ "${AUTOLOAD_SCAN:-glob}" = find ]; then modaliases_find; return; fi
+    cat /sys/bus/*/devices/*/modalias /sys/class/*/*/modalias /sys/devices/system/*/modalias 2>/dev/null | sort -u
+}
+modaliases_find() { find /sys -name modalias -type f -exec cat {} + 2>/dev/null | sort -u; }
+
+# Lines of file $2 that are not in file $1.
+setdiff() { awk 'FILENAME == ARGV[1] { seen[$0] = 1; next } !($0 in seen)' "$1" "$2"; }
+
+# Loaded module names, sorted.
+loaded_modules() { cut -d' ' -f1 /proc/modules | sort; }
+
+# Nested marked section: section NAME CMD... (markers are "=== BEGIN/END ===",
+# names are prefixed with the running scenario, e.g. oracle-modprobe/modules).
+section() {
+    _n="${SCENARIO:-scenario}/$1"; shift
+    echo "=== BEGIN $_n ==="
+    "$@"
+    echo "=== END $_n ==="
+}
+
+# Wait until the kernel is quiet: no new uevent (/sys/kernel/uevent_seqnum
+# counts every device add/bind/module load) and no module list change for
+# $2 ms (default 2000), polling every 0.5 s, at most $1 s (default 20).
+# Much cheaper than rescanning sysfs under TCG.
+settle() {
+    _max=$(( ${1:-20} * 1000 )) _quiet=${2:-2000} _st0=$(uptime_ms) _prev= _since=
+    while :; do
+        _cur="$(cat /sys/kernel/uevent_seqnum) $(wc -l </proc/modules)"
+        _now=$(uptime_ms)
+        if [ "$_cur" != "$_prev" ]; then _prev=$_cur _since=$_now
+        elif [ $((_now - _since)) -ge "$_quiet" ]; then return 0
+        fi
+        [ $((_now - _st0)) -ge "$_max" ] && return 1
+        sleep 0.5
+    done
+}
+
+# modprobe every alias read on stdin (one per line), like the brief's
+# `xargs modprobe -a -b -q`, NUL-delimited so no alias is ever split.
+# modprobe's complaints (e.g. "No such device" from probe failures) are
+# appended to /run/modprobe.err rather than cluttering the console.
+modprobe_aliases() { tr '\n' '\0' | xargs -0 -r /sbin/modprobe -a -b -q 2>>/run/modprobe.err; }
+
+# The oracle: modprobe all modaliases, settle, repeat until neither the
+# modalias set nor the module list changes (at most $1 rounds, default 10).
+# Prints one stats line per round; sets ORACLE_ROUNDS, ORACLE_MS and leaves
+# /run/oracle/{aliases,modules}.{0,final}.
+oracle_loop() {
+    _max=${1:-10}
+    mkdir -p /run/oracle
+    _t0=$(uptime_ms)
+    modaliases >/run/oracle/aliases.0
+    loaded_modules >/run/oracle/modules.0
+    cp /run/oracle/aliases.0 /run/oracle/aliases.cur
+    cp /run/oracle/modules.0 /run/oracle/modules.cur
+    ORACLE_ROUNDS=0
+    while [ "$ORACLE_ROUNDS" -lt "$_max" ]; do
+        ORACLE_ROUNDS=$((ORACLE_ROUNDS + 1))
+        _r0=$(uptime_ms)
+        modprobe_aliases </run/oracle/aliases.cur
+        _r1=$(uptime_ms)
+        settle 20 || echo "round=$ORACLE_ROUNDS warning: did not settle within 20 s"
+        modaliases >/run/oracle/aliases.new
+        loaded_modules >/run/oracle/modules.new
+        _na=$(setdiff /run/oracle/aliases.cur /run/oracle/aliases.new | wc -l)
+        _nm=$(setdiff /run/oracle/modules.cur /run/oracle/modules.new | wc -l)
+        echo "round=$ORACLE_ROUNDS aliases=$(wc -l </run/oracle/aliases.new) new_aliases=$_na modules=$(wc -l </run/oracle/modules.new) new_modules=$_nm modprobe_ms=$((_r1 - _r0)) settle_ms=$(($(uptime_ms) - _r1))"
+        _same=0
+        cmp -s /run/oracle/aliases.new /run/oracle/aliases.cur && cmp -s /run/oracle/modules.new /run/oracle/modules.cur && _same=1
+        mv /run/oracle/aliases.new /run/oracle/aliases.cur
+        mv /run/oracle/modules.new /run/oracle/modules.cur
+        [ "$_same" = 1 ] && break
+    done
+    ORACLE_MS=$(($(uptime_ms) - _t0))
+    cp /run/oracle/aliases.cur /run/oracle/aliases.final
+    cp /run/oracle/modules.cur /run/oracle/modules.final
+}
+
+# Kernel-initiated module requests recorded by the kmodprobe wrapper.
+kernel_requests() { cat /run/kernel-modprobe.log 2>/dev/null; :; }
+
+# Distinct modprobe error messages so far.
+modprobe_errors() { sort -u /run/modprobe.err 2>/dev/null; :; }
