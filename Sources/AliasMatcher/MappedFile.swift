@@ -10,14 +10,7 @@ public struct MappedFile: ~Copyable {
 
     /// Maps `path`; nil when it does not exist.
     public static func open(_ path: String) throws(TreeError) -> MappedFile? {
-        let fd: FileDescriptor
-        do {
-            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
-        } catch {
-            let e = errno(of: error)
-            if e == .noSuchFileOrDirectory { return nil }
-            throw .unreadable(path: path, errno: e.rawValue)
-        }
+        guard let fd = try SourceFile.openIfPresent(path) else { return nil }
         defer { try? fd.close() }
         let size: Int64
         do { size = try fd.seek(offset: 0, from: .end) } catch { throw .unreadable(path: path, errno: errno(of: error).rawValue) }

@@ -49,16 +49,20 @@ public enum TreeError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Whole-file reads through swift-system (EINTR is retried there).
 public enum SourceFile {
-    /// The bytes of `path`, or nil when it does not exist.
-    public static func readIfPresent(_ path: String) throws(TreeError) -> [UInt8]? {
-        let fd: FileDescriptor
+    /// open(2) read-only; nil when the file does not exist, any other failure names the path.
+    static func openIfPresent(_ path: String) throws(TreeError) -> FileDescriptor? {
         do {
-            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+            return try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
         } catch {
             let e = errno(of: error)
             if e == .noSuchFileOrDirectory { return nil }
             throw .unreadable(path: path, errno: e.rawValue)
         }
+    }
+
+    /// The bytes of `path`, or nil when it does not exist.
+    public static func readIfPresent(_ path: String) throws(TreeError) -> [UInt8]? {
+        guard let fd = try openIfPresent(path) else { return nil }
         defer { try? fd.close() }
         var out = [UInt8]()
         var chunk = 1 << 16

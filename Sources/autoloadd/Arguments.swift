@@ -21,12 +21,13 @@ struct Arguments {
         while i < args.endIndex {
             let a = args[i]
             i += 1
-            if onlyOperands || !a.hasPrefix("--") || a == "-" {
+            if onlyOperands || (!a.hasPrefix("--") && a != "-h") || a == "-" {
                 if !onlyOperands, a.hasPrefix("-"), a != "-" { throw UsageError(message: "unknown option \(a)") }
                 operands.append(a)
                 continue
             }
             if a == "--" { onlyOperands = true; continue }
+            if a == "-h", known.contains("help") { flags.insert("help"); continue }
             var name = String(a.dropFirst(2)), value: String? = nil
             if let eq = name.firstIndex(of: "=") {
                 value = String(name[name.index(after: eq)...])
@@ -70,4 +71,36 @@ struct Arguments {
 func environment(_ name: String) -> String? {
     guard let v = getenv(name) else { return nil }
     return String(cString: v)
+}
+
+/// The start every tree-reading subcommand shares: parse its arguments, answer --help, open
+/// the resolver. Errors are printed here, with the subcommand's exit status.
+enum TreeCommandStart {
+    case run(Arguments, ResolverSetup.Opened)
+    case exit(Int32)
+
+    init(_ name: String, _ args: ArraySlice<String>, flags: Set<String>, options: Set<String> = [], help: String) {
+        let a: Arguments
+        do {
+            a = try Arguments(args, flags: Arguments.treeFlags.union(flags).union(["help"]),
+                              options: Arguments.treeOptions.union(options))
+        } catch {
+            warn("\(name): \(error.message)\n\n\(help)")
+            self = .exit(2)
+            return
+        }
+        if a.flag("help") {
+            print(help)
+            self = .exit(0)
+            return
+        }
+        do {
+            let opened = try ResolverSetup(location: a.location, cacheDirectory: a.cacheDirectory).open()
+            if environment("AUTOLOAD_VERBOSE") != nil { for n in opened.notes { warn("\(name): \(n)") } }
+            self = .run(a, opened)
+        } catch {
+            warn("\(name): \(error)")
+            self = .exit(3)
+        }
+    }
 }

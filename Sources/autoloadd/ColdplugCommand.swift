@@ -26,21 +26,10 @@ enum ColdplugCommand {
     """
 
     static func run(_ args: ArraySlice<String>) -> Int32 {
-        let a: Arguments
-        do {
-            a = try Arguments(args, flags: Arguments.treeFlags.union(["dry-run", "explain", "json", "help"]),
-                              options: Arguments.treeOptions.union(["sysfs"]))
-        } catch {
-            warn("coldplug: \(error.message)\n\n\(help)")
-            return 2
-        }
-        if a.flag("help") { print(help); return 0 }
-        let opened: ResolverSetup.Opened
-        do {
-            opened = try ResolverSetup(location: a.location, cacheDirectory: a.cacheDirectory).open()
-        } catch {
-            warn("coldplug: \(error)")
-            return 3
+        let a: Arguments, opened: ResolverSetup.Opened
+        switch TreeCommandStart("coldplug", args, flags: ["dry-run", "explain", "json"], options: ["sysfs"], help: help) {
+        case .exit(let status): return status
+        case .run(let parsed, let o): (a, opened) = (parsed, o)
         }
         let json = a.flag("json")
         var coldplug = Coldplug(walker: SysfsWalker(root: a.last("sysfs") ?? "/sys"),

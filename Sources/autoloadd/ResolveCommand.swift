@@ -32,22 +32,11 @@ enum ResolveCommand {
     """
 
     static func run(_ args: ArraySlice<String>) -> Int32 {
-        let a: Arguments
-        do {
-            a = try Arguments(args, flags: Arguments.treeFlags.union(["json", "source", "help"]), options: Arguments.treeOptions)
-        } catch {
-            warn("resolve: \(error.message)\n\n\(help)")
-            return 2
+        let a: Arguments, opened: ResolverSetup.Opened
+        switch TreeCommandStart("resolve", args, flags: ["json", "source"], help: help) {
+        case .exit(let status): return status
+        case .run(let parsed, let o): (a, opened) = (parsed, o)
         }
-        if a.flag("help") { print(help); return 0 }
-        let opened: ResolverSetup.Opened
-        do {
-            opened = try ResolverSetup(location: a.location, cacheDirectory: a.cacheDirectory).open()
-        } catch {
-            warn("resolve: \(error)")
-            return 3
-        }
-        if environment("AUTOLOAD_VERBOSE") != nil { for n in opened.notes { warn("resolve: \(n)") } }
         let lookup = opened.lookup
         var out = OutputBuffer(fd: 1)
         var invalid = false
