@@ -14,8 +14,9 @@ public final class GlobAutomaton {
     /// `trans[state * classCount + class]`: next state, or -1 when not computed yet.
     private var trans: UnsafeMutablePointer<Int32>
     private var transCapacity: Int  // in states
-    private var stateNodes: [[UInt32]] = []
-    private var stateIds: [[UInt32]: Int32] = [:]
+    private var states = DFAStateTable()
+    /// Reused for every transition computed, so a new state allocates nothing of its own.
+    private var scratch: [UInt32] = []
     /// Per state: index into `acceptLists`, or -1 when not computed yet.
     private var acceptIndex: [Int32] = []
     private var acceptLists: [[UInt32]] = []
@@ -25,7 +26,7 @@ public final class GlobAutomaton {
 
     /// How many times the cache was dropped (visible to benchmarks and tests).
     public private(set) var flushes = 0
-    public var stateCount: Int { stateNodes.count }
+    public var stateCount: Int { states.count }
 
     public init(_ patterns: GlobSet, maxStates: Int = 1 << 16) {
         self.patterns = patterns
@@ -46,8 +47,7 @@ public final class GlobAutomaton {
     }
 
     private func reset() {
-        stateNodes.removeAll(keepingCapacity: true)
-        stateIds.removeAll(keepingCapacity: true)
+        states.removeAll()
         acceptIndex.removeAll(keepingCapacity: true)
         acceptLists.removeAll(keepingCapacity: true)
         _ = addState([])
@@ -58,9 +58,13 @@ public final class GlobAutomaton {
     }
 
     private func addState(_ nodes: [UInt32]) -> Int32 {
-        if let id = stateIds[nodes] { return id }
-        let id = Int32(stateNodes.count)
-        if stateNodes.count == transCapacity {
+        nodes.withUnsafeBufferPointer { addState($0) }
+    }
+
+    private func addState(_ nodes: UnsafeBufferPointer<UInt32>) -> Int32 {
+        let (id, isNew) = states.intern(nodes)
+        guard isNew else { return id }
+        if Int(id) == transCapacity {
             let bigger = UnsafeMutablePointer<Int32>.allocate(capacity: transCapacity * 2 * classCount)
             bigger.moveInitialize(from: trans, count: transCapacity * classCount)
             trans.deallocate()
@@ -68,25 +72,26 @@ public final class GlobAutomaton {
             transCapacity *= 2
         }
         (trans + Int(id) * classCount).initialize(repeating: nodes.isEmpty ? Self.dead : -1, count: classCount)
-        stateNodes.append(nodes)
-        stateIds[nodes] = id
         acceptIndex.append(-1)
         return id
     }
 
     private func computeTransition(_ state: Int32, _ b: UInt8) -> Int32 {
         var from = state
-        var source = stateNodes[Int(state)]
-        if stateNodes.count >= maxStates {
+        if states.count >= maxStates {
+            let source = Array(states.nodes(state))
             flushes += 1
             reset()
             from = addState(source)
-            source = stateNodes[Int(from)]
         }
-        var out = [UInt32]()
-        for s in source { nfa.step(s, b, into: &out) }
+        var out = scratch
+        out.removeAll(keepingCapacity: true)
+        nfa.withView { view in
+            for s in states.nodes(from) { view.step(s, b, into: &out) }
+        }
         canonical(&out)
         let to = addState(out)
+        scratch = out
         trans[Int(from) * classCount + Int(classOf[Int(b)])] = to
         return to
     }
@@ -123,7 +128,7 @@ public final class GlobAutomaton {
             result = acceptLists[Int(a)]
         } else {
             var entries = [UInt32]()
-            for n in stateNodes[Int(s)] { entries.append(contentsOf: nfa.values(at: n)) }
+            for n in states.nodes(s) { entries.append(contentsOf: nfa.values(at: n)) }
             result = orderedModules(entries)
             acceptIndex[Int(s)] = Int32(acceptLists.count)
             acceptLists.append(result)
@@ -137,7 +142,7 @@ public final class GlobAutomaton {
             }
             if !extra.isEmpty {
                 var all = extra
-                for n in stateNodes[Int(s)] { all.append(contentsOf: nfa.values(at: n)) }
+                for n in states.nodes(s) { all.append(contentsOf: nfa.values(at: n)) }
                 result = orderedModules(all)
             }
         }

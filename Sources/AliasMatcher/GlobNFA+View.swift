@@ -1,0 +1,58 @@
+/// The NFA's arrays as raw buffers for the inner loop of building DFA states: no
+/// reference counting or exclusivity checks per access. Only valid inside `withView`.
+struct GlobNFAView {
+    let chainStart: UnsafeBufferPointer<UInt32>, chainBytes: UnsafeBufferPointer<UInt8>
+    let litStart: UnsafeBufferPointer<UInt32>, litBytes: UnsafeBufferPointer<UInt8>
+    let litTargets: UnsafeBufferPointer<UInt32>
+    let wildStart: UnsafeBufferPointer<UInt32>, wildCodes: UnsafeBufferPointer<UInt32>
+    let wildTargets: UnsafeBufferPointer<UInt32>
+    let starChild: UnsafeBufferPointer<UInt32>, selfLoop: UnsafeBufferPointer<UInt8>
+    let sets: UnsafeBufferPointer<ByteSet>
+
+    @inline(__always)
+    func enter(_ node: UInt32, _ offset: Int, into out: inout [UInt32]) {
+        out.append(node << 8 | UInt32(offset))
+        let n = Int(node)
+        if offset == Int(chainStart[n + 1] &- chainStart[n]) {
+            let s = starChild[n]
+            if s != GlobNFA.none { out.append(s << 8) }
+        }
+    }
+
+    /// Same as `GlobNFA.step`.
+    @inline(__always)
+    func step(_ state: UInt32, _ b: UInt8, into out: inout [UInt32]) {
+        let n = Int(state >> 8), k = Int(state & 255)
+        if k == 0, selfLoop[n] != 0 { out.append(state) }
+        let chain = Int(chainStart[n]), length = Int(chainStart[n + 1]) &- chain
+        if k < length {
+            if chainBytes[chain + k] == b { enter(UInt32(n), k + 1, into: &out) }
+            return
+        }
+        var lo = Int(litStart[n]), hi = Int(litStart[n + 1])
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            let m = litBytes[mid]
+            if m == b { enter(litTargets[mid], 0, into: &out); break }
+            if m < b { lo = mid + 1 } else { hi = mid }
+        }
+        for e in Int(wildStart[n])..<Int(wildStart[n + 1]) {
+            let c = wildCodes[e]
+            if c == GlobNFA.anyCode || sets[Int(c - GlobNFA.setBase)].contains(b) { enter(wildTargets[e], 0, into: &out) }
+        }
+    }
+}
+
+extension GlobNFA {
+    func withView<R>(_ body: (GlobNFAView) -> R) -> R {
+        chainStart.withUnsafeBufferPointer { cs in chainBytes.withUnsafeBufferPointer { cb in
+        litStart.withUnsafeBufferPointer { ls in litBytes.withUnsafeBufferPointer { lb in
+        litTargets.withUnsafeBufferPointer { lt in wildStart.withUnsafeBufferPointer { ws in
+        wildCodes.withUnsafeBufferPointer { wc in wildTargets.withUnsafeBufferPointer { wt in
+        starChild.withUnsafeBufferPointer { sc in selfLoop.withUnsafeBufferPointer { sl in
+        sets.withUnsafeBufferPointer { st in
+            body(GlobNFAView(chainStart: cs, chainBytes: cb, litStart: ls, litBytes: lb, litTargets: lt,
+                             wildStart: ws, wildCodes: wc, wildTargets: wt, starChild: sc, selfLoop: sl, sets: st))
+        } } } } } } } } } } }
+    }
+}
