@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, on a machine without module support: boot Debian's real kernel under qemu
 # (TCG) on an emulated PC with ~35 devices, twice from the same initramfs:
-#   1. the oracle: kmod's `modprobe -b` once per modalias (as udev does per event), to a fixpoint;
+#   1. the oracle: kmod's `modprobe -a -b` over every modalias, repeated to a fixpoint;
 #   2. `autoloadd coldplug`, then QMP device_add of a PCI NIC and a USB stick (hotplug).
 # Prints both module sets, their difference, the timings and the modules hotplug loaded.
 # Exit status 0 when autoloadd loaded exactly the oracle's set and hotplug loaded drivers.
@@ -23,12 +23,12 @@ trap 'rm -rf "$work"' EXIT
 mv "$work"/idx/*.idx "$work/lib_modules_$KVER.idx"
 vm=(--binary .build/release/autoloadd --add "$work/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx")
 
-echo "== booting $KVER: oracle (one modprobe -b per MODALIAS, to a fixpoint)" >&2
-scripts/vm/run.sh "${vm[@]}" --scenario oracle-modprobe-each --out "$work/oracle" >"$work/oracle.txt"
+echo "== booting $KVER: oracle (kmod modprobe -a -b over every MODALIAS, to a fixpoint)" >&2
+scripts/vm/run.sh "${vm[@]}" --scenario oracle-modprobe --out "$work/oracle" >"$work/oracle.txt"
 echo "== booting $KVER: autoloadd coldplug, then hotplug (e1000e NIC, usb-storage)" >&2
 scripts/vm/run.sh "${vm[@]}" --scenario autoload --hotplug --append autoload.hotplug=1 --out "$work/autoload" >"$work/autoload.txt"
 
-oracle=$work/oracle/sections/oracle-modprobe-each__modules.txt
+oracle=$work/oracle/sections/oracle-modprobe__modules.txt
 mine=$work/autoload/sections/autoload__modules.txt
 [[ -s $oracle && -s $mine ]] || { echo "a VM run produced no module list; see $work" >&2; trap - EXIT; exit 1; }
 echo

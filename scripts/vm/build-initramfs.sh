@@ -40,7 +40,7 @@ die() { log "error: $*"; exit 1; }
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 
 # ---- arguments -------------------------------------------------------------
-OUT= ARCH=amd64 COMPRESS=${AUTOLOAD_VM_COMPRESS:-none} SCENARIO_FILE=
+OUT='' ARCH=amd64 COMPRESS=${AUTOLOAD_VM_COMPRESS:-none} SCENARIO_FILE=''
 ADDS=() BINS=()
 while (($#)); do
     case $1 in
@@ -153,7 +153,7 @@ build_base() {
 }
 
 if [[ ! -s $BASE ]]; then
-    exec 9>"$CACHE/.lock-base-$base_key"
+    exec 9>"$CACHE/.lock-base"
     flock 9
     if [[ ! -s $BASE ]]; then
         t0=$(date +%s.%N)

@@ -16,17 +16,29 @@ depmod() { /sbin/depmod "$@"; }
 uptime_ms() { awk '{ printf "%d\n", $1 * 1000 }' /proc/uptime; }
 
 # Every distinct modalias currently exposed in sysfs, sorted.
-# Default: read the modalias attribute of every bus device, every class
-# device (input, dmi, ...) and the system subsystems (the cpu modalias lives
-# at /sys/devices/system/cpu/modalias) - ~0.2 s. The literal
-# `find /sys -name modalias` walks every sysfs entry (~4 s under TCG with all
-# drivers loaded); autoload.scan=find selects it, and the modaliases scenario
-# checks that both give the same set.
+# Default (autoload.scan=glob): read the modalias attribute of every bus
+# device, every class device (input, dmi, ...) and the system subsystems (the
+# cpu modalias lives at /sys/devices/system/cpu/modalias) - ~0.2 s.
+# autoload.scan=find: the literal `find /sys -name modalias` (walks every
+# sysfs entry, ~4 s under TCG once all drivers are loaded); the modaliases
+# scenario checks that both give the same set.
+# autoload.scan=uevent: also the MODALIAS= values of uevent files, which
+# is what udev uses; some buses (mmc: "mmc:block") have no modalias file.
 modaliases() {
-    if [ "${AUTOLOAD_SCAN:-glob}" = find ]; then modaliases_find; return; fi
+    case ${AUTOLOAD_SCAN:-glob} in
+        find) modaliases_find ;;
+        uevent) { modaliases_glob; uevent_modaliases; } | sort -u ;;
+        *) modaliases_glob ;;
+    esac
+}
+modaliases_glob() {
     cat /sys/bus/*/devices/*/modalias /sys/class/*/*/modalias /sys/devices/system/*/modalias 2>/dev/null | sort -u
 }
 modaliases_find() { find /sys -name modalias -type f -exec cat {} + 2>/dev/null | sort -u; }
+uevent_modaliases() {
+    cat /sys/bus/*/devices/*/uevent /sys/class/*/*/uevent /sys/devices/system/*/uevent 2>/dev/null |
+        sed -n 's/^MODALIAS=//p' | sort -u
+}
 
 # Lines of file $2 that are not in file $1.
 setdiff() { awk 'FILENAME == ARGV[1] { seen[$0] = 1; next } !($0 in seen)' "$1" "$2"; }
@@ -48,7 +60,7 @@ section() {
 # $2 ms (default 2000), polling every 0.5 s, at most $1 s (default 20).
 # Much cheaper than rescanning sysfs under TCG.
 settle() {
-    _max=$(( ${1:-20} * 1000 )) _quiet=${2:-2000} _st0=$(uptime_ms) _prev= _since=
+    _max=$(( ${1:-20} * 1000 )) _quiet=${2:-2000} _st0=$(uptime_ms) _prev='' _since=''
     while :; do
         _cur="$(cat /sys/kernel/uevent_seqnum) $(wc -l </proc/modules)"
         _now=$(uptime_ms)

@@ -5,17 +5,21 @@
 #
 # Usage: scripts/vm/run.sh [options]
 #   --scenario NAME[,NAME...]   bundled scenario(s) from scripts/vm/scenarios/
-#                               (default oracle-modprobe; also: lsmod-only,
-#                               modaliases, hotplug-oracle)
+#                               (default oracle-modprobe; also lsmod-only,
+#                               modaliases, hotplug-oracle, autoloadd-coldplug,
+#                               ...), run in order in one boot
 #   --scenario-file FILE        run FILE as the guest /scenario instead
-#   --devices SET               full (default, ~35 devices), all (full plus the
-#                               hotplug targets e1000e/usb-storage/uas at
-#                               boot), minimal, none
+#   --devices SET               full (default: ~45 devices needing drivers),
+#                               all (full plus the hotplug targets e1000e,
+#                               usb-storage, usb-uas at boot), minimal, none
 #   --hotplug[=LIST]            after the guest prints === READY-FOR-HOTPLUG ===
 #                               device_add via QMP; LIST is comma separated
 #                               from e1000e rtl8139 virtio-net virtio-blk
-#                               usb-storage usb-uas (default e1000e,usb-storage).
-#                               Implies --scenario hotplug-oracle unless given.
+#                               usb-storage usb-uas (default e1000e,usb-storage;
+#                               usb-uas is accepted by qemu 7.2 but never shows
+#                               up in the guest - it works at boot, --devices all).
+#                               Implies --scenario hotplug-oracle unless given;
+#                               the guest also gets autoload.hotplug=LIST.
 #   --initramfs FILE            use a prebuilt initramfs (build-initramfs.sh);
 #                               default: build/refresh one in the cache
 #   --add HOST[:GUEST], --binary PATH[:GUEST]
@@ -41,8 +45,8 @@ log() { printf 'run.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 2; }
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 
-SCENARIO= SCENARIO_FILE= DEVICES=full HOTPLUG= INITRAMFS= TIMEOUT=240 APPEND= CPU=max
-OUTDIR= VERBOSE=0 BUILD_ARGS=() EXTRA=()
+SCENARIO='' SCENARIO_FILE='' DEVICES=full HOTPLUG='' INITRAMFS='' TIMEOUT=240 APPEND='' CPU=max
+OUTDIR='' VERBOSE=0 BUILD_ARGS=() EXTRA=()
 while (($#)); do
     case $1 in
         --scenario) SCENARIO=${2:?}; shift 2 ;;
@@ -74,7 +78,6 @@ fi
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v python3 >/dev/null || need+=(python3)
-command -v qemu-img >/dev/null || need+=(qemu-utils)
 if ((${#need[@]})); then
     [[ $EUID -eq 0 ]] || die "missing packages: ${need[*]}"
     log "installing ${need[*]}"
@@ -254,7 +257,7 @@ if [[ -n $HOTPLUG ]]; then
 fi
 
 # ---- boot ---------------------------------------------------------------------
-CMDLINE="console=ttyS0 quiet panic=-1 autoload.scenario=$SCENARIO$APPEND"
+CMDLINE="console=ttyS0 quiet panic=-1 autoload.scenario=$SCENARIO${HOTPLUG:+ autoload.hotplug=$HOTPLUG}$APPEND"
 QEMU=(qemu-system-x86_64 -accel tcg -machine q35 -cpu "$CPU" -m 2G -smp 2
     -nographic -nodefaults -no-reboot
     -serial "file:$SERIAL" -qmp "unix:$QMPSOCK,server=on,wait=off"
@@ -271,7 +274,7 @@ T0=$(now)
 QPID=$!
 if ((VERBOSE)); then tail -n +1 -f "$SERIAL" >&2 & TAILPID=$!; fi
 
-T_INIT= T_READY= T_HP= STATUS=
+T_INIT='' T_READY='' T_HP='' STATUS=''
 hp_done=0
 while kill -0 "$QPID" 2>/dev/null; do
     if [[ -z $T_INIT ]] && grep -aq '=== INIT ' "$SERIAL"; then T_INIT=$(since "$T0"); fi
