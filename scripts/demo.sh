@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, on a machine without module support: boot Debian's real kernel under qemu
 # (TCG) on an emulated PC with ~35 devices, twice from the same initramfs:
-#   1. the oracle: kmod's `modprobe -a -b` over every modalias, repeated to a fixpoint;
+#   1. the oracle: kmod's `modprobe -a -b` over every MODALIAS (modalias files and uevent
+#      MODALIAS= lines, as udev sees them), repeated to a fixpoint;
 #   2. `autoloadd coldplug`, then QMP device_add of a PCI NIC and a USB stick (hotplug).
 # Prints both module sets, their difference, the timings and the modules hotplug loaded.
 # Exit status 0 when autoloadd loaded exactly the oracle's set and hotplug loaded drivers.
@@ -24,7 +25,7 @@ mv "$work"/idx/*.idx "$work/lib_modules_$KVER.idx"
 vm=(--binary .build/release/autoloadd --add "$work/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx")
 
 echo "== booting $KVER: oracle (kmod modprobe -a -b over every MODALIAS, to a fixpoint)" >&2
-scripts/vm/run.sh "${vm[@]}" --scenario oracle-modprobe --out "$work/oracle" >"$work/oracle.txt"
+scripts/vm/run.sh "${vm[@]}" --scenario oracle-modprobe --append autoload.scan=uevent --out "$work/oracle" >"$work/oracle.txt"
 echo "== booting $KVER: autoloadd coldplug, then hotplug (e1000e NIC, usb-storage)" >&2
 scripts/vm/run.sh "${vm[@]}" --scenario autoload --hotplug --append autoload.hotplug=1 --out "$work/autoload" >"$work/autoload.txt"
 

@@ -12,6 +12,7 @@ Load the kernel modules a machine's devices need, as modprobe and systemd-udevd 
 Commands:
   resolve    print the modules a MODALIAS resolves to (libkmod's lookup, faster)
   coldplug   load the drivers of every device present (walks /sys until no new device)
+  modalias   load the modules one device needs (udev RUN helper; default $MODALIAS)
   index      compile (or refresh) the index file for a module tree
 
 Run 'autoloadd COMMAND --help' for a command's options.
@@ -29,6 +30,8 @@ case "resolve":
     exit(ResolveCommand.run(args[2...]))
 case "coldplug":
     exit(ColdplugCommand.run(args[2...]))
+case "modalias":
+    exit(ModaliasCommand.run(args[2...]))
 case "index":
     exit(IndexCommand.run(args[2...]))
 case "--version", "version":

@@ -6,7 +6,8 @@ import Autoload
 /// `coldplug --dry-run` over this machine's real /sys and a real module tree plans exactly
 /// the modules libkmod would load for those MODALIAS strings: libkmod's lookup, minus what
 /// libkmod reports builtin or live, minus its blacklist (every MODALIAS lookup is an alias
-/// lookup). The MODALIAS list comes from an independent walk (Foundation's enumerator).
+/// lookup). The MODALIAS list comes from an independent walk (Foundation's enumerator over
+/// the uevent files).
 @Suite struct ColdplugPlanTests {
     @Test(arguments: KernelTrees.all.prefix(1))
     func dryRunPlanEqualsLibkmod(tree: String) throws {
@@ -15,7 +16,7 @@ import Autoload
         let blacklist = Set(try kmod.configBlacklist())
 
         let found = SysfsWalker(root: "/sys").walk()
-        let independent = Set(KernelTreeAgreementTests.machineModaliases().filter { !$0.isEmpty })
+        let independent = Set(KernelTreeAgreementTests.machineModaliases(modaliasFiles: false).filter { !$0.isEmpty })
         #expect(Set(found.modaliases) == independent)
         #expect(!found.modaliases.isEmpty)
 
@@ -48,5 +49,23 @@ import Autoload
         var byName = LoadPlan()
         byName.add([Array("zz_netclass".utf8)], lookup: lookup, blacklist: blacklist, loaded: [])
         #expect(byName.toLoad == ["zz_netclass"])
+    }
+}
+
+/// 80-drivers.rules' named loads, matched against what systemd's rules say.
+@Suite struct DriverLoadRuleTests {
+    @Test func rulesMatchAsSystemdWritesThem() {
+        let rules = DriverLoadRule.systemd
+        func loads(_ subsystem: String?, _ kernel: String, _ env: [String: String] = [:]) -> [String] {
+            rules.filter { $0.matches(subsystem: subsystem, kernel: kernel, environment: env) }.flatMap(\.modules)
+        }
+        #expect(loads("tifm", "tifm0", ["TIFM_CARD_TYPE": "SD"]) == ["tifm_sd"])
+        #expect(loads("tifm", "tifm0", ["TIFM_CARD_TYPE": "MS"]) == ["tifm_ms"])
+        #expect(loads("tifm", "tifm0").isEmpty)
+        #expect(loads("memstick", "memstick0") == ["ms_block", "mspro_block"])
+        #expect(loads("module", "parport_pc") == ["ppdev"])
+        #expect(loads("mtd", "mtd3ro", ["MTD_FTL": "smartmedia"]) == ["sm_ftl"])
+        #expect(loads("mtd", "mtd3", ["MTD_FTL": "smartmedia"]).isEmpty)
+        #expect(loads("pci", "0000:00:01.0", ["MODALIAS": "pci:v1"]).isEmpty)
     }
 }

@@ -73,14 +73,20 @@ import Autoload
         return inputs
     }
 
-    /// This machine's own devices (`find /sys/devices -name modalias`).
-    static func machineModaliases() -> [[UInt8]] {
+    /// This machine's own devices: the MODALIAS= line of every uevent file under /sys/devices
+    /// (what udev sees), plus every `modalias` file.
+    static func machineModaliases(modaliasFiles: Bool = true) -> [[UInt8]] {
         var out = [[UInt8]]()
         guard let e = FileManager.default.enumerator(atPath: "/sys/devices") else { return out }
         while let path = e.nextObject() as? String {
-            guard path.hasSuffix("/modalias"),
-                  let d = FileManager.default.contents(atPath: "/sys/devices/" + path) else { continue }
-            out.append(Array(d.prefix { $0 != 10 }))
+            if path.hasSuffix("/uevent"), let d = FileManager.default.contents(atPath: "/sys/devices/" + path) {
+                for line in d.split(separator: 10) where line.starts(with: Array("MODALIAS=".utf8)) {
+                    out.append(Array(line.dropFirst(9)))
+                }
+            } else if modaliasFiles, path.hasSuffix("/modalias"),
+                      let d = FileManager.default.contents(atPath: "/sys/devices/" + path) {
+                out.append(Array(d.prefix { $0 != 10 }))
+            }
         }
         return out
     }

@@ -43,7 +43,8 @@ public struct Coldplug {
         while report.rounds < maxRounds {
             let found = walker.walk()
             report.walkErrors += found.errors
-            let fresh = found.modaliases.filter { seen.insert($0).inserted }
+            // 80-drivers.rules' `kmod load NAME` lines: looked up by name, as udev's builtin does.
+            let fresh = (found.modaliases + found.namedLoads.map { Array($0.module.utf8) }).filter { seen.insert($0).inserted }
             if fresh.isEmpty {
                 if dryRun || idle >= settleChecks { break }
                 idle += 1
