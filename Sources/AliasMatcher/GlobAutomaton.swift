@@ -51,10 +51,7 @@ public final class GlobAutomaton {
         acceptIndex.removeAll(keepingCapacity: true)
         acceptLists.removeAll(keepingCapacity: true)
         _ = addState([])
-        var start = [UInt32]()
-        nfa.enter(0, 0, into: &start)
-        canonical(&start)
-        _ = addState(start)
+        _ = addState(nfa.startStates())
     }
 
     private func addState(_ nodes: [UInt32]) -> Int32 {

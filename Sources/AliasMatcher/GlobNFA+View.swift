@@ -1,5 +1,6 @@
-/// The NFA's arrays as raw buffers for the inner loop of building DFA states: no
-/// reference counting or exclusivity checks per access. Only valid inside `withView`.
+/// The NFA's arrays as raw buffers, and the NFA's one definition of a step: a live state is
+/// `node << 8 | offset` in the node's chain. Raw buffers mean no reference counting or
+/// exclusivity checks per access in the inner loop. Only valid inside `withView`.
 struct GlobNFAView {
     let chainStart: UnsafeBufferPointer<UInt32>, chainBytes: UnsafeBufferPointer<UInt8>
     let litStart: UnsafeBufferPointer<UInt32>, litBytes: UnsafeBufferPointer<UInt8>
@@ -9,6 +10,7 @@ struct GlobNFAView {
     let starChild: UnsafeBufferPointer<UInt32>, selfLoop: UnsafeBufferPointer<UInt8>
     let sets: UnsafeBufferPointer<ByteSet>
 
+    /// Adds `(node, offset)` and, at a branch point with a `*` child, that child's entry.
     @inline(__always)
     func enter(_ node: UInt32, _ offset: Int, into out: inout [UInt32]) {
         out.append(node << 8 | UInt32(offset))
@@ -19,7 +21,7 @@ struct GlobNFAView {
         }
     }
 
-    /// Same as `GlobNFA.step`.
+    /// The states one byte leads to from `state`, closed under `*` (which matches empty).
     @inline(__always)
     func step(_ state: UInt32, _ b: UInt8, into out: inout [UInt32]) {
         let n = Int(state >> 8), k = Int(state & 255)

@@ -58,14 +58,15 @@ public struct GlobSet: Sendable, Equatable {
     /// The entries whose pattern matches `input` (already normalized), by plain NFA
     /// simulation with no cache: slower than `GlobAutomaton`, used to explain a match.
     public func matchingEntries(_ input: [UInt8]) -> [UInt32] {
-        var live = [UInt32]()
-        nfa.enter(0, 0, into: &live)
-        for b in input {
-            var next = [UInt32]()
-            for s in live { nfa.step(s, b, into: &next) }
-            canonical(&next)
-            live = next
-            if live.isEmpty { break }
+        var live = nfa.startStates()
+        nfa.withView { view in
+            for b in input {
+                var next = [UInt32]()
+                for s in live { view.step(s, b, into: &next) }
+                canonical(&next)
+                live = next
+                if live.isEmpty { break }
+            }
         }
         var found = [UInt32]()
         for s in live { found.append(contentsOf: nfa.values(at: s)) }
@@ -77,38 +78,15 @@ public struct GlobSet: Sendable, Equatable {
 }
 
 extension GlobNFA {
-    static func state(_ node: UInt32, _ offset: Int) -> UInt32 { node << 8 | UInt32(offset) }
-
     @inline(__always)
     func chainLength(_ n: Int) -> Int { Int(chainStart[n + 1] &- chainStart[n]) }
 
-    /// Adds `(node, offset)` and, at a branch point with a `*` child, that child's entry
-    /// (`*` matches the empty string).
-    @inline(__always)
-    func enter(_ node: UInt32, _ offset: Int, into out: inout [UInt32]) {
-        out.append(GlobNFA.state(node, offset))
-        let n = Int(node)
-        if offset == chainLength(n) {
-            let s = starChild[n]
-            if s != GlobNFA.none { out.append(GlobNFA.state(s, 0)) }
-        }
-    }
-
-    /// The states one byte leads to from `state`, closed under `*`.
-    @inline(__always)
-    func step(_ state: UInt32, _ b: UInt8, into out: inout [UInt32]) {
-        let n = Int(state >> 8), k = Int(state & 255)
-        if k == 0, selfLoop[n] != 0 { out.append(state) }
-        let length = chainLength(n)
-        if k < length {
-            if chainBytes[Int(chainStart[n]) + k] == b { enter(UInt32(n), k + 1, into: &out) }
-            return
-        }
-        if let t = literalChild(of: n, b) { enter(t, 0, into: &out) }
-        for e in Int(wildStart[n])..<Int(wildStart[n + 1]) {
-            let c = wildCodes[e]
-            if c == GlobNFA.anyCode || sets[Int(c - GlobNFA.setBase)].contains(b) { enter(wildTargets[e], 0, into: &out) }
-        }
+    /// The live states before any input: the root, and its `*` child.
+    func startStates() -> [UInt32] {
+        var start = [UInt32]()
+        withView { $0.enter(0, 0, into: &start) }
+        canonical(&start)
+        return start
     }
 
     /// Entry ids of the patterns that end at `state`.
@@ -117,18 +95,6 @@ extension GlobNFA {
         let n = Int(state >> 8)
         guard Int(state & 255) == chainLength(n) else { return [] }
         return values[Int(valueStart[n])..<Int(valueStart[n + 1])]
-    }
-
-    @inline(__always)
-    func literalChild(of i: Int, _ b: UInt8) -> UInt32? {
-        var lo = Int(litStart[i]), hi = Int(litStart[i + 1])
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            let m = litBytes[mid]
-            if m == b { return litTargets[mid] }
-            if m < b { lo = mid + 1 } else { hi = mid }
-        }
-        return nil
     }
 }
 
