@@ -1,0 +1,104 @@
+import Glibc
+import Testing
+@testable import AliasMatcher
+
+/// The compiled index: a round trip gives back the same index, any damage is an error (never a
+/// crash, never a silently wrong index), and a changed source file makes the cache rebuild.
+@Suite struct IndexFileTests {
+    /// A small tree written as text, the way depmod lays it out.
+    static func makeTree() throws -> String {
+        var template = Array("/tmp/autoload-indextest-XXXXXX".utf8CString)
+        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        func write(_ name: String, _ text: String) {
+            let f = fopen(dir + "/" + name, "w")!
+            fputs(text, f)
+            fclose(f)
+        }
+        write("modules.dep", "kernel/a/foo-bar.ko:\nkernel/b/baz.ko: kernel/a/foo-bar.ko\n")
+        write("modules.alias", """
+            # Aliases extracted from modules themselves.
+            alias pci:v00001234d*sv*sd*bc*sc*i* foo_bar
+            alias pci:v00001234d00000001sv*sd*bc*sc*i* baz
+            alias usb:v1234p[0-9]* baz
+            alias broken]pattern baz
+            not an alias line
+
+            """)
+        write("modules.symbols", "alias symbol:baz_init baz\n")
+        write("modules.builtin", "kernel/c/ext4.ko\n")
+        return dir
+    }
+
+    @Test func roundTripGivesTheSameIndex() throws {
+        let index = try AliasIndex(directory: try Self.makeTree())
+        let bytes = IndexFile.encode(index)
+        let decoded = try bytes.withUnsafeBytes { (b) throws(IndexFile.Failure) in try IndexFile.decode(b) }
+        #expect(decoded == index)
+        let lookup = AliasLookup(index: decoded)
+        #expect(try lookup.lookup("pci:v00001234d00000001sv0sd0bc0sc0i0").get().modules == ["foo_bar", "baz"])
+        #expect(try lookup.lookup("symbol:baz_init").get().modules == ["baz"])
+        #expect(try lookup.lookup("ext4").get().source == .builtinName)
+    }
+
+    @Test func malformedLinesAreReportedWithFileAndLine() throws {
+        let dir = try Self.makeTree()
+        let index = try AliasIndex(directory: dir)
+        #expect(index.diagnostics.contains { $0.hasPrefix(dir + "/modules.alias:5:") && $0.contains("']'") })
+        #expect(index.diagnostics.contains { $0.hasPrefix(dir + "/modules.alias:6:") })
+        #expect(index.aliases.entries.count >= 3)
+    }
+
+    @Test func everyDamageIsAnErrorNotACrash() throws {
+        let bytes = IndexFile.encode(try AliasIndex(directory: try Self.makeTree()))
+        var rng = UInt64(0x1234_5678)
+        func next() -> Int { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Int(rng >> 33) }
+        var failures = 0
+        for trial in 0..<2000 {
+            var damaged = bytes
+            switch trial % 3 {
+            case 0: damaged[next() % damaged.count] ^= UInt8(1 + next() % 255)
+            case 1: damaged.removeLast(1 + next() % (damaged.count - 1))
+            default:
+                // Damage with a fixed-up checksum: only the structural checks stand guard.
+                let at = IndexFile.headerSize + next() % (damaged.count - IndexFile.headerSize)
+                damaged[at] ^= UInt8(1 + next() % 255)
+                let sum = damaged[IndexFile.headerSize...].withUnsafeBytes { indexChecksum($0) }
+                withUnsafeBytes(of: sum.littleEndian) { damaged.replaceSubrange(20..<28, with: $0) }
+            }
+            do {
+                let index = try damaged.withUnsafeBytes { (b) throws(IndexFile.Failure) in try IndexFile.decode(b) }
+                // A change that leaves the structure valid must still give a usable index.
+                _ = AliasLookup(index: index).lookup("pci:v00001234d00000001sv0sd0bc0sc0i0")
+            } catch {
+                failures += 1
+            }
+        }
+        #expect(failures > 1300, "flipped bytes and truncation must be caught")
+    }
+
+    @Test func cacheRebuildsWhenASourceChangesOrTheFileIsCorrupt() throws {
+        let dir = try Self.makeTree()
+        let cache = dir + "/cache/index.idx"
+        let first = try IndexCache.open(modulesDirectory: dir, cacheFile: cache)
+        #expect(!first.reused)
+        #expect(try IndexCache.open(modulesDirectory: dir, cacheFile: cache).reused)
+
+        // A new alias line changes the size: the index is rebuilt and sees it.
+        let f = fopen(dir + "/modules.alias", "a")!
+        fputs("alias acpi*:NEW0001:* baz\n", f)
+        fclose(f)
+        let second = try IndexCache.open(modulesDirectory: dir, cacheFile: cache)
+        #expect(!second.reused)
+        #expect(try AliasLookup(index: second.index).lookup("acpi:NEW0001:").get().modules == ["baz"])
+
+        // A corrupt cache file is rebuilt, with a note saying why.
+        let g = fopen(cache, "r+")!
+        fseek(g, 40, SEEK_SET)
+        fputc(0x5A, g)
+        fclose(g)
+        let third = try IndexCache.open(modulesDirectory: dir, cacheFile: cache)
+        #expect(!third.reused)
+        #expect(third.notes.contains { $0.contains("checksum") })
+        #expect(third.index == second.index)
+    }
+}
