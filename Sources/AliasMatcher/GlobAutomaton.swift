@@ -11,9 +11,7 @@ public final class GlobAutomaton {
     private let classCount: Int
     private let maxStates: Int
 
-    /// `trans[state * classCount + class]`: next state, or -1 when not computed yet.
-    private var trans: UnsafeMutablePointer<Int32>
-    private var transCapacity: Int  // in states
+    private var transitions: TransitionRows
     private var states = DFAStateTable()
     /// Reused for every transition computed, so a new state allocates nothing of its own.
     private var scratch: [UInt32] = []
@@ -36,18 +34,18 @@ public final class GlobAutomaton {
         for i in 0..<256 { classOf[i] = classes[i] }
         classCount = count
         self.maxStates = max(maxStates, 4)
-        transCapacity = 64
-        trans = .allocate(capacity: transCapacity * count)
+        transitions = TransitionRows(classCount: count)
         reset()
     }
 
     deinit {
         classOf.deallocate()
-        trans.deallocate()
+        transitions.deallocate()
     }
 
     private func reset() {
         states.removeAll()
+        transitions.removeAll()
         acceptIndex.removeAll(keepingCapacity: true)
         acceptLists.removeAll(keepingCapacity: true)
         _ = addState([])
@@ -61,14 +59,8 @@ public final class GlobAutomaton {
     private func addState(_ nodes: UnsafeBufferPointer<UInt32>) -> Int32 {
         let (id, isNew) = states.intern(nodes)
         guard isNew else { return id }
-        if Int(id) == transCapacity {
-            let bigger = UnsafeMutablePointer<Int32>.allocate(capacity: transCapacity * 2 * classCount)
-            bigger.moveInitialize(from: trans, count: transCapacity * classCount)
-            trans.deallocate()
-            trans = bigger
-            transCapacity *= 2
-        }
-        (trans + Int(id) * classCount).initialize(repeating: nodes.isEmpty ? Self.dead : -1, count: classCount)
+        // The dead state (empty set) is never stepped from: the walk stops there.
+        transitions.addRow(Int(id))
         acceptIndex.append(-1)
         return id
     }
@@ -89,7 +81,7 @@ public final class GlobAutomaton {
         canonical(&out)
         let to = addState(out)
         scratch = out
-        trans[Int(from) * classCount + Int(classOf[Int(b)])] = to
+        transitions.set(from, UInt32(classOf[Int(b)]), to)
         return to
     }
 
@@ -99,16 +91,16 @@ public final class GlobAutomaton {
         // Locals, not stored properties, in the loop: reading a class's `var` inside it would
         // cost a dynamic exclusivity check per byte. `table` is reloaded after a miss, which
         // may have grown (moved) it.
-        var table = trans
+        var rows = transitions.rows, dense = transitions.dense
         let classes = classOf, width = classCount
         var s = Self.start
         for b in input {
-            let t = table[Int(s) &* width &+ Int(classes[Int(b)])]
+            let t = TransitionRows.target(rows, dense, width, s, UInt32(classes[Int(b)]))
             if t >= 0 {
                 s = t
             } else {
                 s = computeTransition(s, b)
-                table = trans
+                (rows, dense) = (transitions.rows, transitions.dense)
             }
             if s == Self.dead { break }
         }
