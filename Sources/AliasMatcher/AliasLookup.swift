@@ -89,14 +89,16 @@ public final class AliasLookup {
         remove = config.removeModules.map { Array($0.utf8) }
     }
 
+    private var automata: [GlobAutomaton] { [configAliases, names, symbols, aliases, builtinNames, builtinAliases] }
+
     /// Total DFA cache resets so far, across sources.
     public var cacheFlushes: Int {
-        [configAliases, names, symbols, aliases, builtinNames, builtinAliases].reduce(0) { $0 + $1.flushes }
+        automata.reduce(0) { $0 + $1.flushes }
     }
 
     /// DFA states currently cached, across sources.
     public var cachedStates: Int {
-        [configAliases, names, symbols, aliases, builtinNames, builtinAliases].reduce(0) { $0 + $1.stateCount }
+        automata.reduce(0) { $0 + $1.stateCount }
     }
 
     public func lookup(_ alias: String) -> Result<LookupMatch, LookupError> {

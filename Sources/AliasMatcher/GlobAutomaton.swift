@@ -89,8 +89,8 @@ public final class GlobAutomaton {
     @inline(__always)
     private func run(_ input: UnsafeBufferPointer<UInt8>) -> Int32 {
         // Locals, not stored properties, in the loop: reading a class's `var` inside it would
-        // cost a dynamic exclusivity check per byte. `table` is reloaded after a miss, which
-        // may have grown (moved) it.
+        // cost a dynamic exclusivity check per byte. `rows` and `dense` are reloaded after a
+        // miss, which may have grown (moved) them.
         var rows = transitions.rows, dense = transitions.dense
         let classes = classOf, width = classCount
         var s = Self.start

@@ -29,7 +29,8 @@ enum IndexCommand {
         }
         if a.flag("help") { print(help); return 0 }
         let dir = a.location.resolvedModulesDirectory
-        let cacheDir = a.last("cache-dir") ?? environment("AUTOLOAD_CACHE_DIR") ?? ResolverSetup.defaultCacheDirectory
+        // `index` takes no --no-cache, so this is never nil; the fallback only satisfies the type.
+        let cacheDir = a.cacheDirectory ?? ResolverSetup.defaultCacheDirectory
         let file = IndexCache.path(for: dir, in: cacheDir)
         let opened: IndexCache.Opened
         do {

@@ -38,27 +38,27 @@ public struct ModuleLoader: Sendable {
         var threads = [pthread_t]()
         for _ in 0..<workers {
             threads.append(spawn {
+                // The next name nobody has taken yet.
+                func next() -> Int? {
+                    queue.withLock { q in
+                        guard q.next < names.count else { return nil }
+                        defer { q.next += 1 }
+                        return q.next
+                    }
+                }
                 let kmod: KmodContext
                 do {
                     kmod = try KmodContext(modulesDirectory: location.resolvedModulesDirectory,
                                            configPaths: location.configPaths)
                 } catch {
                     // Without a context this worker loads nothing; report what it would have taken.
-                    while let i = queue.withLock({ q -> Int? in
-                        guard q.next < names.count else { return nil }
-                        defer { q.next += 1 }
-                        return q.next
-                    }) {
+                    while let i = next() {
                         let r = Result(module: names[i], outcome: .failed("\(error)"), seconds: 0)
                         queue.withLock { $0.results[i] = r }
                     }
                     return
                 }
-                while let i = queue.withLock({ q -> Int? in
-                    guard q.next < names.count else { return nil }
-                    defer { q.next += 1 }
-                    return q.next
-                }) {
+                while let i = next() {
                     let start = monotonicSeconds()
                     let outcome: Result.Outcome
                     do throws(KmodError) {
