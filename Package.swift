@@ -23,10 +23,12 @@ let package = Package(
             pkgConfig: "libkmod",
             providers: [.apt(["libkmod-dev"])]
         ),
+        // Netlink / signalfd declarations and CMSG helpers Swift's Glibc module lacks.
+        .target(name: "CNetlink"),
         .target(
             name: "Autoload",
             dependencies: [
-                "AliasMatcher", "CKmod",
+                "AliasMatcher", "CKmod", "CNetlink",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -40,7 +42,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AutoloadTests",
-            dependencies: ["Autoload", "AliasMatcher", "CKmod"]
+            dependencies: ["Autoload", "AliasMatcher", "CKmod", "CNetlink"]
         ),
     ]
 )

@@ -68,6 +68,30 @@ struct Arguments {
     }
 }
 
+/// An exit status as an error, for the parse step's early exits (--help: 0, usage: 2).
+struct ExitStatus: Error { var code: Int32 }
+
+extension Arguments {
+    /// Parses a tree-reading subcommand's arguments and answers --help; usage errors are
+    /// printed here with the subcommand's help.
+    static func parseTreeCommand(_ name: String, _ args: ArraySlice<String>, flags: Set<String>,
+                                 options: Set<String>, help: String) -> Result<Arguments, ExitStatus> {
+        let a: Arguments
+        do {
+            a = try Arguments(args, flags: Arguments.treeFlags.union(flags).union(["help"]),
+                              options: Arguments.treeOptions.union(options))
+        } catch {
+            warn("\(name): \(error.message)\n\n\(help)")
+            return .failure(ExitStatus(code: 2))
+        }
+        if a.flag("help") {
+            print(help)
+            return .failure(ExitStatus(code: 0))
+        }
+        return .success(a)
+    }
+}
+
 func environment(_ name: String) -> String? {
     guard let v = getenv(name) else { return nil }
     return String(cString: v)
@@ -81,18 +105,11 @@ enum TreeCommandStart {
 
     init(_ name: String, _ args: ArraySlice<String>, flags: Set<String>, options: Set<String> = [], help: String) {
         let a: Arguments
-        do {
-            a = try Arguments(args, flags: Arguments.treeFlags.union(flags).union(["help"]),
-                              options: Arguments.treeOptions.union(options))
-        } catch {
-            warn("\(name): \(error.message)\n\n\(help)")
-            self = .exit(2)
+        switch Arguments.parseTreeCommand(name, args, flags: flags, options: options, help: help) {
+        case .failure(let status):
+            self = .exit(status.code)
             return
-        }
-        if a.flag("help") {
-            print(help)
-            self = .exit(0)
-            return
+        case .success(let parsed): a = parsed
         }
         do {
             let opened = try ResolverSetup(location: a.location, cacheDirectory: a.cacheDirectory).open()

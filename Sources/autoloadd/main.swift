@@ -13,6 +13,7 @@ Commands:
   resolve    print the modules a MODALIAS resolves to (libkmod's lookup, faster)
   coldplug   load the drivers of every device present (walks /sys until no new device)
   modalias   load the modules one device needs (udev RUN helper; default $MODALIAS)
+  daemon     coldplug, then load drivers for every device the kernel announces
   index      compile (or refresh) the index file for a module tree
 
 Run 'autoloadd COMMAND --help' for a command's options.
@@ -34,6 +35,8 @@ case "modalias":
     exit(ModaliasCommand.run(args[2...]))
 case "index":
     exit(IndexCommand.run(args[2...]))
+case "daemon":
+    exit(DaemonCommand.run(args[2...]))
 case "--version", "version":
     print("autoloadd \(version)")
 case "--help", "-h", "help":

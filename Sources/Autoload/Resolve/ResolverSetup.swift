@@ -17,7 +17,7 @@ public enum SetupError: Error, CustomStringConvertible {
 
 /// Opens what a lookup needs: the compiled index (through its cache file) and libkmod's view
 /// of modprobe.d.
-public struct ResolverSetup {
+public struct ResolverSetup: Sendable {
     public var location: ModuleTreeLocation
     /// Where compiled indexes are kept; nil builds in memory every time.
     public var cacheDirectory: String?

@@ -1,0 +1,23 @@
+// Netlink and signalfd declarations Swift's Glibc module does not export, and the
+// CMSG_* macros (which Swift cannot import) as functions.
+#ifndef AUTOLOAD_CNETLINK_H
+#define AUTOLOAD_CNETLINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include <sys/signalfd.h>
+
+/// Bytes a control buffer needs for one SCM_CREDENTIALS message (CMSG_SPACE).
+size_t cnetlink_credentials_space(void);
+
+/// Looks for SCM_CREDENTIALS in a message recvmsg(2) filled (CMSG_FIRSTHDR/CMSG_NXTHDR).
+/// Returns 1 and sets *uid and *pid when present, 0 when absent.
+int cnetlink_find_credentials(const struct msghdr *msg, uint32_t *uid, int32_t *pid);
+
+/// Fills a control buffer (of cnetlink_credentials_space() bytes) with SCM_CREDENTIALS;
+/// used by tests that play a spoofing sender.
+void cnetlink_put_credentials(struct msghdr *msg, uint32_t uid, uint32_t gid, int32_t pid);
+
+#endif
