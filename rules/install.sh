@@ -1,0 +1,62 @@
+#!/bin/sh
+# Install autoload's distribution integration files (and the autoloadd binary)
+# into a root file system. Installing changes nothing about how modules are
+# loaded yet: switching udev over, or enabling a unit, is a separate step
+# (rules/README.md, "Switch over"), so a package can ship all of this inert.
+#
+# Usage: rules/install.sh [--destdir DIR] [--binary PATH] [--no-binary]
+#   --destdir DIR   root to install into (default /; e.g. a chroot or package dir)
+#   --binary PATH   autoloadd to install as DIR/usr/sbin/autoloadd
+#                   (default: .build/release/autoloadd of this checkout)
+#   --no-binary     install only the integration files
+#
+# Installed (paths on a merged-/usr Debian 12):
+#   /usr/sbin/autoloadd
+#   /usr/share/autoload/udev/80-drivers.rules          (inert until linked into /etc/udev/rules.d)
+#   /usr/lib/systemd/system/autoload-coldplug.service  (inert until enabled)
+#   /usr/lib/systemd/system/autoloadd.service          (inert until enabled)
+#   /usr/share/initramfs-tools/hooks/autoload          (active at the next update-initramfs)
+#   /usr/share/initramfs-tools/scripts/init-premount/autoload
+#   (initramfs-tools settings: /etc/initramfs-tools/conf.d/autoload, see README)
+#   /usr/lib/dracut/modules.d/96autoload/              (active at the next dracut run)
+#   /etc/kernel/postinst.d/autoload                    (compiles the index after a kernel install)
+#   /usr/share/autoload/busybox/init                   (example only)
+set -eu
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+DESTDIR=/ BINARY=$HERE/../.build/release/autoloadd WITH_BINARY=1
+
+die() { echo "install.sh: error: $*" >&2; exit 1; }
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --destdir) [ $# -ge 2 ] || die "--destdir needs a directory"; DESTDIR=$2; shift 2 ;;
+        --binary) [ $# -ge 2 ] || die "--binary needs a path"; BINARY=$2; shift 2 ;;
+        --no-binary) WITH_BINARY=0; shift ;;
+        -h|--help) sed -n '2,/^set -eu/{/^set -eu/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+        *) die "unknown argument: $1 (try --help)" ;;
+    esac
+done
+[ -d "$DESTDIR" ] || die "--destdir $DESTDIR is not a directory"
+D=${DESTDIR%/}
+
+if [ "$WITH_BINARY" = 1 ]; then
+    [ -x "$BINARY" ] || die "no autoloadd binary at $BINARY (build it: swift build -c release; or pass --binary)"
+    install -D -m 755 "$BINARY" "$D/usr/sbin/autoloadd"
+fi
+
+install -D -m 644 "$HERE/udev/80-drivers.rules" "$D/usr/share/autoload/udev/80-drivers.rules"
+install -D -m 644 "$HERE/systemd/autoload-coldplug.service" "$D/usr/lib/systemd/system/autoload-coldplug.service"
+install -D -m 644 "$HERE/systemd/autoloadd.service" "$D/usr/lib/systemd/system/autoloadd.service"
+
+install -D -m 755 "$HERE/initramfs-tools/hooks/autoload" "$D/usr/share/initramfs-tools/hooks/autoload"
+install -D -m 755 "$HERE/initramfs-tools/scripts/init-premount/autoload" \
+    "$D/usr/share/initramfs-tools/scripts/init-premount/autoload"
+
+for f in module-setup.sh autoload-coldplug.sh; do
+    install -D -m 755 "$HERE/dracut/96autoload/$f" "$D/usr/lib/dracut/modules.d/96autoload/$f"
+done
+
+install -D -m 755 "$HERE/kernel/postinst.d/autoload" "$D/etc/kernel/postinst.d/autoload"
+install -D -m 755 "$HERE/busybox/init" "$D/usr/share/autoload/busybox/init"
+echo "install.sh: installed into $DESTDIR (nothing switched over yet; see rules/README.md)"

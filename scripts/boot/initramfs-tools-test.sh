@@ -1,0 +1,287 @@
+#!/usr/bin/env bash
+# Boot test for the initramfs-tools integration (rules/initramfs-tools): build
+# an initramfs with Debian 12's real mkinitramfs, running autoload's hook, in a
+# debootstrap'ed Debian 12 chroot that sees the real kernel's module tree as
+# /lib/modules/KVER; boot it under qemu (TCG) with Debian's real kernel and
+# scripts/vm/run.sh's device set; assert that the storage and network drivers
+# are loaded when init-premount ends, i.e. before the root file system would be
+# mounted.
+#
+# Usage: scripts/boot/initramfs-tools-test.sh [options]
+#   --binary PATH   autoloadd to install (default: build this checkout with
+#                   `swift build -c release` and use .build/release/autoloadd)
+#   --udev MODE     how udev inside the initramfs loads modules
+#                   (AUTOLOAD_UDEV of the hook):
+#                   none (default)  udev loads nothing, so every driver must
+#                                   come from init-premount/autoload; the test
+#                                   also asserts the drivers were NOT loaded
+#                                   before it ran
+#                   autoload        udev runs `autoloadd modalias` per device
+#                                   (the helper rule); the test asserts the
+#                                   initramfs has no `kmod load` rule left
+#   --control       build the same initramfs WITHOUT autoload (udev still loads
+#                   nothing): the assertions must fail; shows the test can fail
+#   --devices SET   run.sh device set: full (default), all, minimal
+#   --timeout S     qemu timeout in seconds (default 400)
+#   --keep DIR      keep the initramfs, its file list and the boot output
+# Must run as root on Debian 12 (debootstrap, chroot); installs debootstrap and
+# qemu with apt-get when missing. The chroot is cached in
+# ${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/boot/ (first run: ~1.5 min extra).
+# Exit status: 0 pass, 1 an assertion failed, 2 setup error.
+set -euo pipefail
+export LC_ALL=C DEBIAN_FRONTEND=noninteractive
+export PATH="$PATH:/usr/sbin:/sbin"
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+CACHE="${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/boot"
+MIRROR=${AUTOLOAD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# What the chroot holds; a change here makes a new cached chroot.
+CHROOT_PKGS=initramfs-tools,busybox,kmod,udev,zstd,cpio
+CHROOT_VERSION=1
+
+# The drivers asserted on: each has a device in run.sh's "full" set (and
+# "all"); "minimal" has only virtio-net and virtio-blk.
+STORAGE_full="virtio_blk virtio_scsi sd_mod ahci nvme megaraid_sas"
+NET_full="virtio_net e1000 vmxnet3 8139cp pcnet32"
+STORAGE_minimal="virtio_blk"
+NET_minimal="virtio_net"
+
+log() { printf 'initramfs-tools-test: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 2; }
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+
+BINARY='' UDEV_MODE=none CONTROL=0 DEVICES=full TIMEOUT=400 KEEP=''
+while (($#)); do
+    case $1 in
+        --binary) BINARY=${2:?--binary needs a path}; shift 2 ;;
+        --udev) UDEV_MODE=${2:?--udev needs none or autoload}; shift 2 ;;
+        --control) CONTROL=1; shift ;;
+        --devices) DEVICES=${2:?}; shift 2 ;;
+        --timeout) TIMEOUT=${2:?}; shift 2 ;;
+        --keep) KEEP=${2:?}; shift 2 ;;
+        -h|--help) usage 0 ;;
+        *) log "unknown argument: $1"; usage 2 ;;
+    esac
+done
+case $UDEV_MODE in none|autoload) ;; *) die "--udev must be none or autoload" ;; esac
+case $DEVICES in full|all) STORAGE=$STORAGE_full NET=$NET_full ;; minimal) STORAGE=$STORAGE_minimal NET=$NET_minimal ;;
+    *) die "--devices must be full, all or minimal" ;; esac
+((CONTROL == 0)) || [[ $UDEV_MODE == none ]] || die "--control only with --udev none"
+[[ $EUID -eq 0 ]] || die "must run as root (debootstrap, chroot)"
+
+T_START=$(now)
+
+# ---- host packages ------------------------------------------------------------
+need=()
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
+command -v python3 >/dev/null || need+=(python3)
+if ((${#need[@]})); then
+    log "apt-get install ${need[*]}"
+    apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 || {
+        apt-get -qq -o DPkg::Lock::Timeout=300 update >/dev/null 2>&1 || true
+        apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}" >/dev/null ||
+            die "apt-get install ${need[*]} failed"
+    }
+fi
+
+# ---- kernel and autoloadd -----------------------------------------------------
+IFS=$'\t' read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" amd64) || die "scripts/kernel-tree.sh amd64 failed"
+MODDIR=$KROOT/lib/modules/$KVER
+[[ -f $MODDIR/modules.dep && -f $KROOT/boot/vmlinuz-$KVER && -f $KROOT/boot/config-$KVER ]] ||
+    die "incomplete kernel tree at $KROOT"
+
+if ((CONTROL == 0)); then
+    if [[ -z $BINARY ]]; then
+        command -v swift >/dev/null || die "no --binary given and no swift on PATH to build one"
+        log "building autoloadd (swift build -c release)"
+        (cd "$REPO" && swift build -c release >&2) || die "swift build failed"
+        BINARY=$REPO/.build/release/autoloadd
+    fi
+    [[ -x $BINARY ]] || die "no executable autoloadd at $BINARY"
+fi
+
+# ---- Debian 12 chroot (cached) ---------------------------------------------------
+CHROOT=$CACHE/bookworm-initramfs-tools
+STAMP="v=$CHROOT_VERSION pkgs=$CHROOT_PKGS mirror=$MIRROR"
+mkdir -p "$CACHE"
+exec 9>"$CACHE/.lock"
+flock 9   # one chroot build (and one test) at a time
+if [[ ! -f $CHROOT/.autoload-stamp ]] || [[ $(cat "$CHROOT/.autoload-stamp") != "$STAMP" ]]; then
+    t=$(now)
+    log "debootstrap --variant=minbase bookworm (+ $CHROOT_PKGS) into $CHROOT"
+    rm -rf "$CHROOT" "$CHROOT.tmp"
+    debootstrap --variant=minbase --include="$CHROOT_PKGS" bookworm "$CHROOT.tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
+        { tail -n 20 "$CACHE/debootstrap.log" >&2; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
+    echo "$STAMP" >"$CHROOT.tmp/.autoload-stamp"
+    mv "$CHROOT.tmp" "$CHROOT"
+    log "chroot ready in $(secs "$t" "$(now)") s"
+fi
+T_CHROOT=$(now)
+
+# Work on a copy so the cached chroot stays pristine (hard links are enough:
+# everything we change is written as a new file).
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/autoload-boot.XXXXXX")
+cleanup() { rm -rf "$WORK"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+W=$WORK/root
+cp -al "$CHROOT" "$W"
+
+# The kernel as if its package were installed: modules (hard links again; the
+# tree already has depmod's indexes) and config (mkinitramfs reads it).
+mkdir -p "$W/lib/modules"
+cp -al "$MODDIR" "$W/lib/modules/$KVER"
+cp "$KROOT/boot/config-$KVER" "$W/boot/"
+
+# ---- install autoload into the chroot -----------------------------------------
+if ((CONTROL == 0)); then
+    "$REPO/rules/install.sh" --destdir "$W" --binary "$BINARY" >&2
+    # The Swift runtime the binary links (RUNPATH /opt/swift/...), standing in
+    # for the runtime package a distribution build would depend on: copied from
+    # the host to the same paths. Everything else comes from the chroot's own
+    # packages (libkmod2, libc).
+    while read -r lib; do
+        [[ -e $W$lib ]] && continue
+        install -D -m 644 "$(readlink -f "$lib")" "$W$lib"
+    done < <(ldd "$BINARY" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
+    chroot "$W" ldd /usr/sbin/autoloadd >"$WORK/ldd.txt" || die "autoloadd does not link inside the chroot"
+    ! grep -q 'not found' "$WORK/ldd.txt" || die "libraries missing in the chroot: $(grep 'not found' "$WORK/ldd.txt")"
+    printf 'AUTOLOAD_UDEV=%s\n' "$UDEV_MODE" >"$W/etc/initramfs-tools/conf.d/autoload"
+fi
+if [[ $UDEV_MODE == none ]]; then
+    # The switch-over for "autoload does all loading": mask udev's rule. The
+    # udev initramfs hook copies /etc/udev/rules.d/80-drivers.rules over the
+    # stock one (an empty file for this mask), so the initramfs's udev loads
+    # nothing either, with or without autoload's hook (--control).
+    ln -sf /dev/null "$W/etc/udev/rules.d/80-drivers.rules"
+fi
+
+# Test probes, in the local administrator's script directory: "before" at the
+# end of init-top (after udev's trigger + settle), "after" right after
+# init-premount/autoload; it prints /proc/modules between markers run.sh
+# understands and powers off, before local-top would look for the root.
+mkdir -p "$W/etc/initramfs-tools/scripts/init-top" "$W/etc/initramfs-tools/scripts/init-premount"
+cat >"$W/etc/initramfs-tools/scripts/init-top/zz-boottest-before" <<'EOF'
+#!/bin/sh
+PREREQ="udev"
+prereqs() { echo "$PREREQ"; }
+case "${1:-}" in prereqs) prereqs; exit 0 ;; esac
+echo "=== INIT kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime) ==="
+echo "=== BEGIN boottest/before ==="
+cut -d' ' -f1 /proc/modules | sort
+echo "=== END boottest/before rc=0 ==="
+EOF
+cat >"$W/etc/initramfs-tools/scripts/init-premount/zz-boottest-after" <<'EOF'
+#!/bin/sh
+PREREQ="autoload"
+prereqs() { echo "$PREREQ"; }
+case "${1:-}" in prereqs) prereqs; exit 0 ;; esac
+echo "=== BEGIN boottest/after ==="
+cut -d' ' -f1 /proc/modules | sort
+echo "=== END boottest/after rc=0 ==="
+echo "=== BEGIN boottest/status ==="
+echo "coldplug_status=$(cat /run/autoload/coldplug.status 2>/dev/null || echo none)"
+echo "uptime=$(cut -d' ' -f1 /proc/uptime)"
+echo "=== END boottest/status rc=0 ==="
+echo "=== POWEROFF uptime=$(cut -d' ' -f1 /proc/uptime) ==="
+# busybox's poweroff; the sysrq trigger if the image has no busybox.
+poweroff -f || echo o >/proc/sysrq-trigger
+EOF
+chmod 755 "$W"/etc/initramfs-tools/scripts/*/zz-boottest-*
+
+# ---- mkinitramfs ------------------------------------------------------------------
+t=$(now)
+INITRD=$WORK/initrd.img-$KVER
+mount -t proc proc "$W/proc"
+umount_proc() { umount "$W/proc" 2>/dev/null || true; }
+trap 'umount_proc; cleanup' EXIT
+log "mkinitramfs in the chroot (kernel $KVER, udev mode $UDEV_MODE$( ((CONTROL)) && echo ', CONTROL: no autoload'))"
+chroot "$W" mkinitramfs -o "/boot/initrd.img-$KVER" "$KVER" >"$WORK/mkinitramfs.log" 2>&1 ||
+    { cat "$WORK/mkinitramfs.log" >&2; die "mkinitramfs failed"; }
+chroot "$W" lsinitramfs "/boot/initrd.img-$KVER" | sed 's|^|/|' | sort >"$WORK/initrd.files" ||
+    die "lsinitramfs failed"
+# The rule file as it is inside the initramfs (lsinitramfs lists, unmkinitramfs extracts).
+chroot "$W" unmkinitramfs "/boot/initrd.img-$KVER" /tmp/unpacked >/dev/null 2>&1 || die "unmkinitramfs failed"
+umount_proc
+trap cleanup EXIT
+mv "$W/boot/initrd.img-$KVER" "$INITRD"
+T_MKINITRAMFS=$(now)
+grep -v '^W: Possible missing firmware' "$WORK/mkinitramfs.log" | sed 's/^/  mkinitramfs: /' >&2 || true
+log "initramfs: $(du -h "$INITRD" | cut -f1), $(wc -l <"$WORK/initrd.files") entries, built in $(secs "$t" "$T_MKINITRAMFS") s"
+
+FAIL=0
+check() {  # DESCRIPTION CONDITION...: records a failed assertion, keeps going
+    local what=$1; shift
+    if "$@"; then log "ok: $what"; else log "FAIL: $what"; FAIL=1; fi
+}
+in_initrd() { grep -qx "$1" "$WORK/initrd.files"; }
+
+# ---- what the hook put into the initramfs ----------------------------------------
+U=$W/tmp/unpacked
+[[ -d $U/main ]] && U=$U/main   # microcode-less images unpack straight into the dir
+RULES=$(find "$U" -path '*/udev/rules.d/80-drivers.rules' | head -n1)
+if ((CONTROL == 0)); then
+    check "autoloadd in the initramfs" in_initrd /usr/sbin/autoloadd
+    # Every library the binary needs (as the chroot's ldd resolves it) is there.
+    while read -r lib; do
+        l=$(readlink -f "$W$lib"); l=${l#"$W"}
+        check "library $lib in the initramfs" bash -c "grep -qx '$lib' '$WORK/initrd.files' || grep -qx '$l' '$WORK/initrd.files' || grep -qx '/usr$lib' '$WORK/initrd.files'"
+    done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' "$WORK/ldd.txt")
+    check "init-premount/autoload in the initramfs" in_initrd /scripts/init-premount/autoload
+    check "init-premount runs autoload before the probe" \
+        bash -c "grep -n . '$U/scripts/init-premount/ORDER' | grep -E '/(autoload|zz-boottest-after) ' | head -n1 | grep -q '/autoload '"
+fi
+for f in modules.dep modules.alias modules.symbols modules.builtin modules.builtin.modinfo; do
+    check "$f in the initramfs module tree" bash -c "grep -qxE '(/usr)?/lib/modules/$KVER/$f' '$WORK/initrd.files'"
+done
+for m in $STORAGE $NET; do
+    check "module $m in the initramfs" bash -c "grep -qE '/$m\\.ko(\\.[a-z]+)?\$' '$WORK/initrd.files'"
+done
+if [[ -n $RULES ]]; then
+    check "no 'kmod load' in the initramfs's 80-drivers.rules" bash -c "! grep -q 'kmod load' '$RULES'"
+    if [[ $UDEV_MODE == autoload ]]; then
+        check "80-drivers.rules runs autoloadd modalias" grep -q 'RUN+="/usr/sbin/autoloadd modalias"' "$RULES"
+    fi
+else
+    check "80-drivers.rules in the initramfs" false
+fi
+[[ -z $KEEP ]] || { mkdir -p "$KEEP"; cp "$INITRD" "$WORK/initrd.files" "$WORK/mkinitramfs.log" "$KEEP/"; }
+
+# ---- boot -----------------------------------------------------------------------------
+OUT=$WORK/boot
+t=$(now)
+log "booting under qemu TCG (run.sh --devices $DEVICES)"
+set +e
+"$REPO/scripts/vm/run.sh" --initramfs "$INITRD" --devices "$DEVICES" --timeout "$TIMEOUT" --out "$OUT" >/dev/null
+brc=$?
+set -e
+T_BOOT=$(now)
+[[ -z $KEEP ]] || cp -r "$OUT" "$KEEP/"
+S=$OUT/sections
+check "guest reached the probe after init-premount and powered off (run.sh status $brc)" test "$brc" = 0
+[[ -f $S/boottest__after.txt ]] || { log "no boot output; serial log tail:"; tail -n 40 "$OUT/serial.log" >&2 || true; }
+touch "$S/boottest__before.txt" "$S/boottest__after.txt" "$S/boottest__status.txt" 2>/dev/null || true
+
+loaded() { grep -qx "$2" "$S/boottest__$1.txt"; }
+for m in $STORAGE; do check "storage driver $m live before the root mount" loaded after "$m"; done
+for m in $NET; do check "network driver $m live before the root mount" loaded after "$m"; done
+if [[ $UDEV_MODE == none ]]; then
+    # udev loads nothing here, so whatever init-premount added was autoloadd's.
+    for m in $STORAGE $NET; do check "$m not loaded before init-premount/autoload" bash -c "! grep -qx '$m' '$S/boottest__before.txt'"; done
+fi
+((CONTROL)) || check "autoloadd coldplug exit status 0" grep -qx 'coldplug_status=0' "$S/boottest__status.txt"
+
+nb=$(grep -c . "$S/boottest__before.txt" || true)
+na=$(grep -c . "$S/boottest__after.txt" || true)
+log "modules loaded: $nb after udev (init-top), $na after init-premount"
+T_END=$(now)
+log "timings: chroot $(secs "$T_START" "$T_CHROOT") s, mkinitramfs+checks $(secs "$T_CHROOT" "$T_MKINITRAMFS") s, boot $(secs "$T_MKINITRAMFS" "$T_BOOT") s, total $(secs "$T_START" "$T_END") s"
+if ((FAIL)); then
+    log "RESULT: FAIL$( ((CONTROL)) && echo ' (expected: --control builds without autoload)')"
+    exit 1
+fi
+log "RESULT: PASS"
