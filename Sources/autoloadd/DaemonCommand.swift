@@ -31,7 +31,7 @@ enum DaemonCommand {
       --rcvbuf BYTES      socket receive buffer (default 134217728; SO_RCVBUFFORCE,
                           else SO_RCVBUF capped by net.core.rmem_max)
       --no-coldplug       do not walk /sys at start
-      --workers N         loader threads (default 16)
+      --workers N         loader threads (default 32; module inits sleep, so more than CPUs)
       --sysfs DIR         sysfs root to walk (default /sys)
       --max-events N      exit after N accepted kernel events (for tests)
       --root DIR, --kernel VERSION, --modules-dir DIR, --config PATH,

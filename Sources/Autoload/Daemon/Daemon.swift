@@ -18,7 +18,7 @@ public final class Daemon {
         public var dryRun = false
         public var coldplug = true
         public var receiveBuffer = 128 << 20
-        public var workers = 16
+        public var workers = 32
         public var queueCapacity = 4096
         /// Exit after this many accepted kernel events (tests); nil = until a signal.
         public var maxEvents: Int?

@@ -49,7 +49,7 @@ public final class LoadQueue: @unchecked Sendable {
     ///   - sysfsRoot: where `module/NAME` shows a module is still loaded (it may be removed
     ///     with rmmod after we loaded it; then a new device must load it again).
     ///   - report: called on a worker thread after every load.
-    public init(location: ModuleTreeLocation, workers: Int = 16, capacity: Int = 4096, dryRun: Bool = false,
+    public init(location: ModuleTreeLocation, workers: Int = 32, capacity: Int = 4096, dryRun: Bool = false,
                 sysfsRoot: String = "/sys", report: @escaping @Sendable (ModuleLoader.Result) -> Void) {
         self.location = location
         self.capacity = capacity
@@ -120,10 +120,14 @@ public final class LoadQueue: @unchecked Sendable {
         for t in joining { pthread_join(t, nil) }
     }
 
-    /// Blocks until a name is queued; nil once stopping.
-    private func take() -> (name: String, generation: Int)? {
+    /// The next queued name; nil once stopping, or at once when none is queued and `wait`
+    /// is false. Otherwise blocks until one is.
+    private func take(wait: Bool = true) -> (name: String, generation: Int)? {
         locked {
-            while !stopping && head == pending.count { pthread_cond_wait(changed, mutex) }
+            while !stopping && head == pending.count {
+                if !wait { return nil }
+                pthread_cond_wait(changed, mutex)
+            }
             if stopping { return nil }
             let name = pending[head]
             head += 1
@@ -172,6 +176,12 @@ public final class LoadQueue: @unchecked Sendable {
             // config edit since: kmod_validate_resources says so) and no reload was asked.
             while let j = job, j.generation == first.generation, kmod.resourcesAreCurrent() {
                 finish(ModuleLoader.insert(j.name, with: kmod))
+                job = take(wait: false)
+            }
+            // Idle: let the context (its mmapped indexes, its config) go before sleeping, so
+            // an idle daemon holds one resolver, not one per worker.
+            if job == nil {
+                _ = consume kmod
                 job = take()
             }
         }

@@ -16,7 +16,7 @@ final class DaemonProcess: Sendable {
         return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("autoloadd").path
     }
 
-    init(_ arguments: [String]) throws {
+    init(_ arguments: [String], environment extra: [String: String] = [:]) throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
             throw LaunchError(description: "\(Self.binary) not built (swift build --build-tests builds it)")
         }
@@ -25,6 +25,7 @@ final class DaemonProcess: Sendable {
         process.arguments = ["daemon", "--json"] + arguments
         var env = ProcessInfo.processInfo.environment
         env["NOTIFY_SOCKET"] = nil
+        env.merge(extra) { $1 }
         process.environment = env
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
