@@ -15,6 +15,13 @@
 #                                /opt/swift/usr/lib/swift/linux keep working)
 #   --scenario FILE              install FILE as /scenario (run instead of the
 #                                bundled /scenarios/NAME)
+#   --udev                       add systemd-udevd and udevadm (Debian's `udev`
+#                                package, installed on the host if missing) with
+#                                their libraries, the stock /lib/udev (rules.d
+#                                incl. 80-drivers.rules, helpers, hwdb.bin),
+#                                /etc/udev, the .link files and the host's
+#                                system groups (rules name them), for the
+#                                udevd-coldplug scenario
 #   --compress none|gzip|zstd    compression of the archive (default: none,
 #                                env AUTOLOAD_VM_COMPRESS; see README-ish notes
 #                                in run.sh: uncompressed boots fastest)
@@ -40,13 +47,14 @@ die() { log "error: $*"; exit 1; }
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 
 # ---- arguments -------------------------------------------------------------
-OUT='' ARCH=amd64 COMPRESS=${AUTOLOAD_VM_COMPRESS:-none} SCENARIO_FILE=''
+OUT='' ARCH=amd64 COMPRESS=${AUTOLOAD_VM_COMPRESS:-none} SCENARIO_FILE='' UDEV=0
 ADDS=() BINS=()
 while (($#)); do
     case $1 in
         --add) ADDS+=("${2:?--add needs HOSTPATH[:GUESTPATH]}"); shift 2 ;;
         --binary) BINS+=("${2:?--binary needs PATH}"); shift 2 ;;
         --scenario) SCENARIO_FILE=${2:?}; shift 2 ;;
+        --udev) UDEV=1; shift ;;
         --compress) COMPRESS=${2:?}; shift 2 ;;
         --arch) ARCH=${2:?}; shift 2 ;;
         -h|--help) usage 0 ;;
@@ -69,8 +77,10 @@ ensure_pkgs() {
         apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >/dev/null
     }
 }
-pkgs=(busybox-static kmod cpio)
+# gcc + libc6-dev: modwatch.c, linked statically (the guest has no libc of its own).
+pkgs=(busybox-static kmod cpio gcc libc6-dev)
 [[ $COMPRESS == zstd ]] && pkgs+=(zstd)
+((UDEV)) && pkgs+=(udev)
 ensure_pkgs "${pkgs[@]}"
 
 BUSYBOX=$(dpkg -L busybox-static | grep -m1 -E '/bin/busybox$')
@@ -180,6 +190,45 @@ split_spec() {
     [[ $DST == /* ]] || die "guest path must be absolute: $DST"
 }
 
+# udev from the host's Debian package (paths as the package installs them).
+UDEVADM=/bin/udevadm UDEV_LIB=/lib/udev
+if ((UDEV)); then
+    [[ -x $UDEVADM && -d $UDEV_LIB/rules.d && -f $UDEV_LIB/rules.d/80-drivers.rules ]] ||
+        die "udev package incomplete (need $UDEVADM and $UDEV_LIB/rules.d/80-drivers.rules)"
+    # hwdb.bin is made by the package's postinst; without it hwdb lookups just find nothing.
+    [[ -f $UDEV_LIB/hwdb.bin ]] || log "warning: no $UDEV_LIB/hwdb.bin (run systemd-hwdb update)"
+fi
+
+# systemd-udevd is udevadm under another name (multi-call binary); the rules' helpers
+# (ata_id, scsi_id, ...) are ELF files in /lib/udev that need their libraries too.
+add_udev() {
+    local ov=$1 f
+    add_binary "$UDEVADM" "$ov" /bin/udevadm
+    mkdir -p "$ov/lib/systemd" "$ov/etc/udev/rules.d" "$ov/run/udev"
+    ln -s /bin/udevadm "$ov/lib/systemd/systemd-udevd"
+    cp -rL "$UDEV_LIB" "$ov/lib/udev"
+    while IFS= read -r -d '' f; do
+        head -c4 "$f" | grep -q ELF || continue
+        add_binary "$f" "$ov" "/lib/udev/${f#"$UDEV_LIB"/}"
+    done < <(find -L "$UDEV_LIB" -maxdepth 1 -type f -print0)
+    [[ -f /etc/udev/udev.conf ]] && install -m 644 /etc/udev/udev.conf "$ov/etc/udev/udev.conf"
+    # net_setup_link reads .link files; the stock ones make it behave as shipped.
+    if compgen -G '/lib/systemd/network/*.link' >/dev/null; then
+        mkdir -p "$ov/lib/systemd/network"
+        cp -L /lib/systemd/network/*.link "$ov/lib/systemd/network/"
+    fi
+    # Rules set GROUP="audio", "disk", ...: unknown groups only cost warnings, but keep udevd's
+    # work as on a real system. System groups only (gid < 1000), nothing else from the host.
+    { echo 'root:x:0:'; awk -F: '$3 > 0 && $3 < 1000 { print $1 ":x:" $3 ":" }' /etc/group; } >"$ov/etc/group"
+}
+
+# modwatch (the race stopwatch), static so it needs nothing from the guest. Cached by source.
+MODWATCH="$CACHE/modwatch-$(sha_of "$HERE/modwatch.c" | cut -c1-12)"
+if [[ ! -x $MODWATCH ]]; then
+    gcc -static -O2 -Wall -Wextra -o "$MODWATCH.tmp.$$" "$HERE/modwatch.c" || die "cannot compile modwatch.c"
+    mv "$MODWATCH.tmp.$$" "$MODWATCH"
+fi
+
 # Overlay inputs (for the up-to-date check): everything we copy, by content.
 overlay_key=$( {
     echo "base=$BASE"
@@ -194,6 +243,11 @@ overlay_key=$( {
         echo "bin $DST $(sha_of "$SRC")"
         ldd_libs "$SRC" | while read -r l; do echo "$l $(sha_of "$(readlink -f "$l")")"; done
     done
+    echo "modwatch $(sha_of "$HERE/modwatch.c")"
+    if ((UDEV)); then
+        echo "udev $(sha_of "$(readlink -f "$UDEVADM")")"
+        find -L "$UDEV_LIB" -type f -print0 | sort -z | xargs -0 sha256sum
+    fi
 } | sha_of -)
 
 INFO="$OUT.info"
@@ -221,6 +275,8 @@ for s in "${BINS[@]}"; do
     split_spec "$s" "/usr/bin/$(basename "${s%%:*}")"
     add_binary "$SRC" "$ov" "$DST"
 done
+install -m 755 "$MODWATCH" "$ov/usr/lib/autoload-vm/modwatch"
+((UDEV)) && add_udev "$ov"
 # Parent directories in the overlay must not shadow base symlinks; the base
 # has real directories only, so nothing to do. Concatenate base + overlay.
 mkdir -p "$(dirname "$OUT")"
@@ -233,6 +289,7 @@ mv "$OUT.tmp.$$" "$OUT"
     echo "vmlinuz=$VMLINUZ"
     echo "base=$BASE"
     echo "compress=$COMPRESS"
+    echo "udev=$UDEV"
 } >"$INFO"
 log "wrote $OUT ($(du -h "$OUT" | cut -f1), overlay $(du -sh "$ov" | cut -f1)) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s"
 echo "$OUT"

@@ -118,3 +118,33 @@ kernel_requests() { cat /run/kernel-modprobe.log 2>/dev/null; :; }
 
 # Distinct modprobe error messages so far.
 modprobe_errors() { sort -u /run/modprobe.err 2>/dev/null; :; }
+
+# ---- coldplug races (compare-coldplug.sh) -----------------------------------
+# race_begin NAME   start modwatch (when each module goes Live), then the clock
+# race_done         the contender says it has finished (its command returned)
+# race_end          wait until quiet, stop modwatch, print one line
+#   race contender=NAME done_ms=D last_live_ms=L modules=M new_modules=N
+# (ms since race_begin; L = when the last module that became Live did so) and
+# sections live-times ("MS NAME", relative) and modules (names, sorted).
+# Quiet = no uevent and no module-count change for 2 s; the wait is not counted,
+# and modwatch keeps watching through it, so late loads still move L.
+race_begin() {
+    RACE_NAME=$1
+    /usr/lib/autoload-vm/modwatch /run/race.live 20 &
+    RACE_WATCH=$!
+    # modwatch's first sample marks what is already live; give it time to take it.
+    sleep 0.3
+    RACE_T0=$(uptime_ms)
+    RACE_DONE=''
+}
+race_done() { RACE_DONE=$(uptime_ms); }
+race_end() {
+    [ -n "$RACE_DONE" ] || race_done
+    settle "${1:-60}" 2000 || echo "warning: not quiet within ${1:-60} s"
+    kill -TERM "$RACE_WATCH"; wait "$RACE_WATCH"
+    awk -v t0="$RACE_T0" '$1 > 0 { printf "%d %s\n", $1 - t0, $2 }' /run/race.live | sort -n >/run/race.times
+    _last=$(tail -n 1 /run/race.times | cut -d' ' -f1)
+    echo "race contender=$RACE_NAME done_ms=$((RACE_DONE - RACE_T0)) last_live_ms=${_last:-0} modules=$(wc -l </proc/modules) new_modules=$(wc -l </run/race.times)"
+    section live-times cat /run/race.times
+    section modules loaded_modules
+}

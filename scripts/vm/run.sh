@@ -22,8 +22,9 @@
 #                               the guest also gets autoload.hotplug=LIST.
 #   --initramfs FILE            use a prebuilt initramfs (build-initramfs.sh);
 #                               default: build/refresh one in the cache
-#   --add HOST[:GUEST], --binary PATH[:GUEST]
-#                               passed to build-initramfs.sh (e.g. autoloadd)
+#   --add HOST[:GUEST], --binary PATH[:GUEST], --udev
+#                               passed to build-initramfs.sh (e.g. autoloadd;
+#                               --udev adds systemd-udevd + stock rules)
 #   --timeout SECONDS           kill qemu after this long (default 240)
 #   --append "ARGS"             extra kernel command line (e.g. autoload.kmsg=1,
 #                               autoload.rounds=5, autoload.hotplug_wait=90)
@@ -56,6 +57,7 @@ while (($#)); do
         --hotplug=*) HOTPLUG=${1#--hotplug=}; shift ;;
         --initramfs) INITRAMFS=${2:?}; shift 2 ;;
         --add|--binary) BUILD_ARGS+=("$1" "${2:?}"); shift 2 ;;
+        --udev) BUILD_ARGS+=(--udev); shift ;;
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         --append) APPEND="$APPEND ${2?}"; shift 2 ;;
         --cpu) CPU=${2:?}; shift 2 ;;
