@@ -1,6 +1,8 @@
 /// The loads systemd's 80-drivers.rules makes besides `kmod load $env{MODALIAS}`, as data:
 /// a rule matches a device's subsystem, kernel name (fnmatch-style `*` only) and uevent
-/// variables, and names modules to load by name. Source: systemd rules.d/80-drivers.rules.
+/// variables, and names modules to load by name. Source: systemd rules.d/80-drivers.rules, and
+/// Debian's udev package's 80-debian-compat.rules (`sg` for every SCSI device: udevd on Debian
+/// loads it, and coldplug must load the same set).
 public struct DriverLoadRule: Sendable {
     public var subsystem: String?
     public var kernel: String?
@@ -14,6 +16,9 @@ public struct DriverLoadRule: Sendable {
         .init(subsystem: "i2o", kernel: nil, environment: [], modules: ["i2o_block"]),
         .init(subsystem: "module", kernel: "parport_pc", environment: [], modules: ["ppdev"]),
         .init(subsystem: nil, kernel: "mtd*ro", environment: [("MTD_FTL", "smartmedia")], modules: ["sm_ftl"]),
+        // 80-debian-compat.rules: SUBSYSTEM=="scsi", ENV{DEVTYPE}=="scsi_device", TEST!="[module/sg]"
+        // (the TEST is the plan's "already loaded").
+        .init(subsystem: "scsi", kernel: nil, environment: [("DEVTYPE", "scsi_device")], modules: ["sg"]),
     ]
 
     /// Subsystems some rule names: only devices in these need their `subsystem` link read.

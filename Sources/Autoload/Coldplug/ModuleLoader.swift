@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
 
 /// Loads modules through libkmod from many threads at once. Module init time dominates
 /// coldplug and many inits sleep in hardware probes, so parallelism is not capped at the CPU
@@ -32,49 +31,173 @@ public struct ModuleLoader: Sendable {
     /// Loads every name (in parallel) and returns one result per name, in input order.
     public func load(_ names: [String]) -> [Result] {
         guard !names.isEmpty else { return [] }
-        let queue = Mutex<(next: Int, results: [Result?])>((0, Array(repeating: nil, count: names.count)))
-        let location = self.location
-        let workers = max(1, min(maxThreads, names.count))
-        var threads = [pthread_t]()
-        for _ in 0..<workers {
-            threads.append(spawn {
-                // The next name nobody has taken yet.
-                func next() -> Int? {
-                    queue.withLock { q in
-                        guard q.next < names.count else { return nil }
-                        defer { q.next += 1 }
-                        return q.next
-                    }
-                }
-                let kmod: KmodContext
-                do {
-                    kmod = try KmodContext(modulesDirectory: location.resolvedModulesDirectory,
-                                           configPaths: location.configPaths)
-                } catch {
-                    // Without a context this worker loads nothing; report what it would have taken.
-                    while let i = next() {
-                        let r = Result(module: names[i], outcome: .failed("\(error)"), seconds: 0)
-                        queue.withLock { $0.results[i] = r }
-                    }
-                    return
-                }
-                while let i = next() {
-                    let start = monotonicSeconds()
-                    let outcome: Result.Outcome
-                    do throws(KmodError) {
-                        try kmod.probeInsert(names[i])
-                        outcome = .loaded
-                    } catch {
-                        let code = abs(error.code)
-                        outcome = code == ENODEV || code == ENOENT ? .noDevice(code) : .failed("\(error)")
-                    }
-                    let r = Result(module: names[i], outcome: outcome, seconds: monotonicSeconds() - start)
-                    queue.withLock { $0.results[i] = r }
-                }
-            })
+        let session = start()
+        session.submit(names)
+        session.waitUntilIdle()
+        let done = session.finish()
+        // Input order: the session reports in completion order.
+        var byName = [String: Result]()
+        for r in done { byName[r.module] = r }
+        return names.map { byName[$0]! }
+    }
+
+    /// A pool that takes names while earlier ones are still loading, so coldplug can start a
+    /// driver for a new device as soon as its bus driver made it appear, instead of waiting
+    /// for the slowest init of the whole round.
+    public func start() -> LoadSession { LoadSession(location: location, maxThreads: max(1, maxThreads)) }
+}
+
+/// See `ModuleLoader.start()`. Workers are started as work arrives (never more than there are
+/// names waiting or loading, at most `maxThreads`), keep their libkmod context for the whole
+/// session, and exit at `finish()`.
+public final class LoadSession: @unchecked Sendable {
+    // Everything below is guarded by `mutex` (why @unchecked: pthread primitives, no Foundation).
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let workReady = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let progressed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let location: ModuleTreeLocation
+    private let maxThreads: Int
+    private var queue: [String] = []
+    private var head = 0
+    private var running = 0
+    private var idleWorkers = 0
+    private var closed = false
+    private var results: [ModuleLoader.Result] = []
+    private var threads: [pthread_t] = []
+
+    init(location: ModuleTreeLocation, maxThreads: Int) {
+        self.location = location
+        self.maxThreads = maxThreads
+        pthread_mutex_init(mutex, nil)
+        // Timed waits on CLOCK_MONOTONIC, like monotonicSeconds().
+        var attr = pthread_condattr_t()
+        pthread_condattr_init(&attr)
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
+        pthread_cond_init(workReady, &attr)
+        pthread_cond_init(progressed, &attr)
+        pthread_condattr_destroy(&attr)
+    }
+
+    deinit {
+        pthread_cond_destroy(workReady); pthread_cond_destroy(progressed); pthread_mutex_destroy(mutex)
+        workReady.deallocate(); progressed.deallocate(); mutex.deallocate()
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return body()
+    }
+
+    /// Queues names (each should be submitted once) and wakes or starts workers for them.
+    public func submit(_ names: [String]) {
+        guard !names.isEmpty else { return }
+        locked {
+            precondition(!closed, "submit after finish")
+            queue += names
+            // Idle workers take what they can; start one more per name left over, up to the cap.
+            let uncovered = queue.count - head - idleWorkers
+            for _ in 0..<max(0, min(uncovered, maxThreads - threads.count)) {
+                threads.append(spawn { [self] in work() })
+            }
+            pthread_cond_broadcast(workReady)
         }
-        for t in threads { pthread_join(t, nil) }
-        return queue.withLock { $0.results.map { $0! } }
+    }
+
+    /// Names queued or loading.
+    public var pending: Int { locked { queue.count - head + running } }
+
+    /// Results so far (completion order).
+    public var completed: Int { locked { results.count } }
+
+    /// Blocks until more than `after` loads have completed, nothing is pending, or `timeout`
+    /// seconds have passed. Returns the number completed.
+    @discardableResult
+    public func waitForCompletion(after: Int, timeout: Double) -> Int {
+        var deadline = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &deadline)
+        let ns = deadline.tv_nsec + Int(timeout * 1e9)
+        deadline.tv_sec += ns / 1_000_000_000
+        deadline.tv_nsec = ns % 1_000_000_000
+        return locked {
+            while results.count <= after, queue.count - head + running > 0 {
+                if pthread_cond_timedwait(progressed, mutex, &deadline) == ETIMEDOUT { break }
+            }
+            return results.count
+        }
+    }
+
+    /// Blocks until nothing is queued or loading.
+    public func waitUntilIdle() {
+        locked {
+            while queue.count - head + running > 0 { pthread_cond_wait(progressed, mutex) }
+        }
+    }
+
+    /// Lets the workers finish what is queued, joins them, and returns every result in
+    /// completion order.
+    public func finish() -> [ModuleLoader.Result] {
+        let workers = locked {
+            closed = true
+            pthread_cond_broadcast(workReady)
+            return threads
+        }
+        for t in workers { pthread_join(t, nil) }
+        return locked { results }
+    }
+
+    /// The next queued name, waiting while the queue is empty; nil once finished and drained.
+    private func next() -> String? {
+        locked {
+            while head == queue.count, !closed {
+                idleWorkers += 1
+                pthread_cond_wait(workReady, mutex)
+                idleWorkers -= 1
+            }
+            guard head < queue.count else { return nil }
+            defer { head += 1 }
+            running += 1
+            return queue[head]
+        }
+    }
+
+    private func record(_ name: String, _ outcome: ModuleLoader.Result.Outcome, since start: Double) {
+        let r = ModuleLoader.Result(module: name, outcome: outcome, seconds: monotonicSeconds() - start)
+        locked {
+            running -= 1
+            results.append(r)
+            pthread_cond_broadcast(progressed)
+        }
+    }
+
+    private func work() {
+        // The context is made on first use: a worker that never gets a name costs nothing.
+        guard var name = next() else { return }
+        let kmod: KmodContext
+        do {
+            kmod = try KmodContext(modulesDirectory: location.resolvedModulesDirectory, configPaths: location.configPaths)
+        } catch {
+            // Without a context this worker loads nothing; report what it takes.
+            while true {
+                record(name, .failed("\(error)"), since: monotonicSeconds())
+                guard let n = next() else { return }
+                name = n
+            }
+        }
+        while true {
+            let start = monotonicSeconds()
+            let outcome: ModuleLoader.Result.Outcome
+            do throws(KmodError) {
+                try kmod.probeInsert(name)
+                outcome = .loaded
+            } catch {
+                let code = abs(error.code)
+                outcome = code == ENODEV || code == ENOENT ? .noDevice(code) : .failed("\(error)")
+            }
+            record(name, outcome, since: start)
+            guard let n = next() else { return }
+            name = n
+        }
     }
 }
 
