@@ -23,12 +23,12 @@ let package = Package(
             pkgConfig: "libkmod",
             providers: [.apt(["libkmod-dev"])]
         ),
-        // Netlink / signalfd declarations and CMSG helpers Swift's Glibc module lacks.
-        .target(name: "CNetlink"),
+        // Linux declarations Swift's Glibc module lacks (netlink, signalfd, malloc_trim) and CMSG helpers.
+        .target(name: "CLinux"),
         .target(
             name: "Autoload",
             dependencies: [
-                "AliasMatcher", "CKmod", "CNetlink",
+                "AliasMatcher", "CKmod", "CLinux",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -42,7 +42,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AutoloadTests",
-            dependencies: ["Autoload", "AliasMatcher", "CKmod", "CNetlink"]
+            dependencies: ["Autoload", "AliasMatcher", "CKmod", "CLinux"]
         ),
     ]
 )

@@ -148,3 +148,42 @@ race_end() {
     section live-times cat /run/race.times
     section modules loaded_modules
 }
+
+# hotplug_wait_for_modules: with autoload.hotplug set, print the marker the host waits for
+# before its QMP device_add, then wait until every module named in autoload.hotplug_expect
+# (comma-separated) is Live. Prints hotplug_live_ms (marker to the last one Live, host QMP time
+# included, the same for every contender), the new modules, and sets HOTPLUG_RC (1 = timeout).
+hotplug_wait_for_modules() {
+    HOTPLUG_RC=0
+    [ -n "$AUTOLOAD_HOTPLUG" ] || return 0
+    loaded_modules >/run/hp-before
+    _want=$(echo "$AUTOLOAD_HOTPLUG_EXPECT" | tr ',' ' ')
+    echo "=== READY-FOR-HOTPLUG ==="
+    _t0=$(uptime_ms) _wait=${AUTOLOAD_HOTPLUG_WAIT:-60}
+    while :; do
+        _missing=
+        for _m in $_want; do grep -q "^$_m .* Live " /proc/modules || _missing="$_missing $_m"; done
+        [ -z "$_missing" ] && break
+        [ $(( $(uptime_ms) - _t0 )) -ge $((_wait * 1000)) ] && { HOTPLUG_RC=1; break; }
+        sleep 0.05
+    done
+    echo "hotplug_live_ms=$(( $(uptime_ms) - _t0 )) missing=${_missing:-none}"
+    loaded_modules >/run/hp-after
+    section new-modules setdiff /run/hp-before /run/hp-after
+}
+
+# rss_report NAME: after 2 s idle, VmRSS of the oldest process called NAME and of all of them
+# (udevd keeps worker processes), in kB.
+rss_report() {
+    sleep 2
+    _main='' _minpid='' _total=0 _n=0
+    for _s in /proc/[0-9]*/status; do
+        read -r _ _comm <"$_s" 2>/dev/null || continue
+        [ "$_comm" = "$1" ] || continue
+        _kb=$(awk '/^VmRSS/ {print $2}' "$_s")
+        _pid=${_s#/proc/}; _pid=${_pid%/status}
+        if [ -z "$_minpid" ] || [ "$_pid" -lt "$_minpid" ]; then _minpid=$_pid _main=$_kb; fi
+        _total=$((_total + ${_kb:-0})) _n=$((_n + 1))
+    done
+    echo "idle_rss_kb=${_main:-0} idle_rss_total_kb=$_total processes=$_n"
+}

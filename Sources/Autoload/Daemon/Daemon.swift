@@ -1,4 +1,5 @@
 import AliasMatcher
+import CLinux
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
@@ -137,6 +138,9 @@ public final class Daemon {
     private func announceReady(_ start: Double) {
         emit(.ready(seconds: monotonicSeconds() - start))
         if let e = SystemdNotify.send("READY=1") { emit(.error("sd_notify: \(e)")) }
+        // Coldplug's burst (32 loader threads, each with a libkmod context, now gone) leaves
+        // freed heap in glibc's per-thread arenas; give it back before idling for hours.
+        malloc_trim(0)
     }
 
     private func stop(_ signal: Int32, _ queue: LoadQueue) -> Int32 {

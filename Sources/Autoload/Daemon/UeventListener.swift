@@ -1,5 +1,5 @@
 import AliasMatcher
-import CNetlink
+import CLinux
 import SystemPackage
 #if canImport(Glibc)
 import Glibc

@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include <string.h>
 #include <sys/socket.h>
-#include "CNetlink.h"
+#include "CLinux.h"
 
 size_t cnetlink_credentials_space(void) {
     return CMSG_SPACE(sizeof(struct ucred));

@@ -1,13 +1,14 @@
-// Netlink and signalfd declarations Swift's Glibc module does not export, and the
-// CMSG_* macros (which Swift cannot import) as functions.
-#ifndef AUTOLOAD_CNETLINK_H
-#define AUTOLOAD_CNETLINK_H
+// Linux declarations Swift's Glibc module does not export (netlink, signalfd, malloc_trim),
+// and the CMSG_* macros (which Swift cannot import) as functions.
+#ifndef AUTOLOAD_CLINUX_H
+#define AUTOLOAD_CLINUX_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <sys/signalfd.h>
+#include <malloc.h>
 
 /// Bytes a control buffer needs for one SCM_CREDENTIALS message (CMSG_SPACE).
 size_t cnetlink_credentials_space(void);
