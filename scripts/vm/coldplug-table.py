@@ -20,7 +20,7 @@ SCENARIO = {"autoloadd": "autoloadd-race", "udevd": "udevd-coldplug", "alpine": 
             "mdev": "mdev-coldplug", "floor": "floor-coldplug"}
 LABEL = {"autoloadd": "`autoloadd coldplug`",
          "udevd": "systemd-udevd 252 (trigger + settle)",
-         "alpine": "Alpine/Buildroot `find | xargs modprobe -a` to fixpoint",
+         "alpine": "Alpine/Buildroot loop (find /sys -name modalias, xargs modprobe -b -a) to fixpoint",
          "mdev": "busybox mdev -d + trigger",
          "floor": "floor: known leaf set, all modprobes at once"}
 
@@ -73,9 +73,11 @@ def main():
                 plus.update(s - majority)
                 minus.update(majority - s)
             if n:
-                diff = "same" if not plus and not minus else " ".join(
-                    [f"+{m}({k}/{n})" for m, k in sorted(plus.items())] +
-                    [f"−{m}({k}/{n})" for m, k in sorted(minus.items())])
+                items = ([f"+{m}({k}/{n})" for m, k in sorted(plus.items())] +
+                         [f"−{m}({k}/{n})" for m, k in sorted(minus.items())])
+                # A contender that missed most of the set would swamp the table: name a few.
+                more = f" … {len(items) - 12} more (−{len(minus)} +{len(plus)} in all)" if len(items) > 12 else ""
+                diff = "same" if not items else " ".join(items[:12]) + more
         elif c == ref and len(ref_sets) > 1:
             varying = set().union(*ref_sets) - set.intersection(*ref_sets)
             diff = "stable" if not varying else "varies: " + " ".join(sorted(varying))
