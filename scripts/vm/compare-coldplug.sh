@@ -80,7 +80,7 @@ if [[ -n $BINARY ]]; then
     rm -rf "$idx"
     "$BINARY" index --modules-dir "$KROOT/lib/modules/$KVER" --cache-dir "$idx" >"$OUT/index.log" 2>&1
     mv "$idx"/*.idx "$OUT/lib_modules_$KVER.idx"
-    COMMON+=(--binary "$BINARY" --add "$OUT/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx")
+    COMMON+=(--binary "$BINARY:/usr/bin/autoloadd" --add "$OUT/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx")
 fi
 
 # ---- run order: round r is the list rotated by r-1; round 1 puts the floor's source first

@@ -45,7 +45,7 @@ read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" amd64)
 "$BINARY" index --modules-dir "$KROOT/lib/modules/$KVER" --cache-dir "$OUT/idx" >"$OUT/index.log" 2>&1 ||
     { say "FAIL: autoloadd index on the host failed:"; cat "$OUT/index.log" >&2; exit 1; }
 mv "$OUT"/idx/*.idx "$OUT/lib_modules_$KVER.idx"
-VM=(--udev --binary "$BINARY" --add "$OUT/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx"
+VM=(--udev --binary "$BINARY:/usr/bin/autoloadd" --add "$OUT/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx"
     --append autoload.kmodprobe=keep --timeout "$TIMEOUT")
 
 boot() {  # NAME SCENARIO -> $OUT/NAME/, $OUT/NAME.txt

@@ -83,6 +83,7 @@ public struct Coldplug {
         }
 
         var idle = 0
+        var completed = 0   // loads finished when the walk-mode loop last looked
         var newFound = walk()
         while let session {
             if let events {
@@ -91,14 +92,17 @@ public struct Coldplug {
                 // for settleChecks × settleSeconds; then one last walk, in case events were lost.
                 let (batch, overflowed) = events.receive(timeout: settleSeconds)
                 var candidates = [[UInt8]]()
-                for e in batch where e.action == "add" {
+                // Only devices appearing count as activity: a device that keeps changing
+                // ("change", "bind") must not keep coldplug from ending.
+                let added = batch.filter { $0.action == "add" }
+                for e in added {
                     if let m = e.fields["MODALIAS"], !m.isEmpty { candidates.append(m) }
                     let subsystem = e.fields["SUBSYSTEM"].map { String(decoding: $0, as: UTF8.self) }
                     candidates += SysfsWalker.ruleLoads(kernel: e.kernel, subsystem: subsystem, env: e.fields).map { Array($0.utf8) }
                 }
                 newFound = offer(candidates, at: nil)
                 if overflowed { newFound = walk() || newFound }
-                if !batch.isEmpty || newFound || session.pending > 0 { idle = 0; continue }
+                if !added.isEmpty || newFound || session.pending > 0 { idle = 0; continue }
                 idle += 1
                 if idle < settleChecks { continue }
                 if walk() { idle = 0; continue }
@@ -106,7 +110,7 @@ public struct Coldplug {
             }
             if session.pending > 0 {
                 // Walk again when a load finishes: its driver may have made new devices.
-                session.waitForCompletion(after: session.completed, timeout: settleSeconds)
+                completed = session.waitForCompletion(after: completed, timeout: settleSeconds)
                 newFound = walk()
                 continue
             }

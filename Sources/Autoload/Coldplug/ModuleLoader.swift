@@ -4,14 +4,16 @@ import Glibc
 
 /// Loads modules through libkmod from many threads at once. Module init time dominates
 /// coldplug and many inits sleep in hardware probes, so parallelism is not capped at the CPU
-/// count. Each worker owns its own libkmod context (they are not thread-safe); libkmod loads
+/// count, and the cap is above the number of modules a first walk usually finds (51 in the
+/// qemu PC): with 32 threads the rest waited seconds for a free thread behind CPU-bound inits
+/// (crypto self-tests), USB and storage controllers among them, which delayed their children. Each worker owns its own libkmod context (they are not thread-safe); libkmod loads
 /// a module's dependencies first, and the kernel makes a second load of a module that is
 /// coming wait, then answers EEXIST, which counts as success.
 public struct ModuleLoader: Sendable {
     public var location: ModuleTreeLocation
     public var maxThreads: Int
 
-    public init(location: ModuleTreeLocation, maxThreads: Int = 32) {
+    public init(location: ModuleTreeLocation, maxThreads: Int = 96) {
         self.location = location
         self.maxThreads = maxThreads
     }
