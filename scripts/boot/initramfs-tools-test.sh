@@ -35,7 +35,9 @@ export PATH="$PATH:/usr/sbin:/sbin"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 CACHE="${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/boot"
-MIRROR=${AUTOLOAD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+NAME=initramfs-tools-test
+# shellcheck source=scripts/boot/lib.sh
+. "$HERE/lib.sh"
 # What the chroot holds; a change here makes a new cached chroot.
 CHROOT_PKGS=initramfs-tools,busybox,kmod,udev,zstd,cpio
 CHROOT_VERSION=1
@@ -47,11 +49,7 @@ NET_full="virtio_net e1000 vmxnet3 8139cp pcnet32"
 STORAGE_minimal="virtio_blk"
 NET_minimal="virtio_net"
 
-log() { printf 'initramfs-tools-test: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 2; }
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 BINARY='' UDEV_MODE=none CONTROL=0 DEVICES=full TIMEOUT=400 KEEP=''
 while (($#)); do
@@ -74,82 +72,23 @@ case $DEVICES in full|all) STORAGE=$STORAGE_full NET=$NET_full ;; minimal) STORA
 
 T_START=$(now)
 
-# ---- host packages ------------------------------------------------------------
-need=()
-command -v debootstrap >/dev/null || need+=(debootstrap)
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-command -v python3 >/dev/null || need+=(python3)
-if ((${#need[@]})); then
-    log "apt-get install ${need[*]}"
-    apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 || {
-        apt-get -qq -o DPkg::Lock::Timeout=300 update >/dev/null 2>&1 || true
-        apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}" >/dev/null ||
-            die "apt-get install ${need[*]} failed"
-    }
-fi
-
-# ---- kernel and autoloadd -----------------------------------------------------
-IFS=$'\t' read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" amd64) || die "scripts/kernel-tree.sh amd64 failed"
-MODDIR=$KROOT/lib/modules/$KVER
-[[ -f $MODDIR/modules.dep && -f $KROOT/boot/vmlinuz-$KVER && -f $KROOT/boot/config-$KVER ]] ||
-    die "incomplete kernel tree at $KROOT"
-
-if ((CONTROL == 0)); then
-    if [[ -z $BINARY ]]; then
-        command -v swift >/dev/null || die "no --binary given and no swift on PATH to build one"
-        log "building autoloadd (swift build -c release)"
-        (cd "$REPO" && swift build -c release >&2) || die "swift build failed"
-        BINARY=$REPO/.build/release/autoloadd
-    fi
-    [[ -x $BINARY ]] || die "no executable autoloadd at $BINARY"
-fi
-
-# ---- Debian 12 chroot (cached) ---------------------------------------------------
-CHROOT=$CACHE/bookworm-initramfs-tools
-STAMP="v=$CHROOT_VERSION pkgs=$CHROOT_PKGS mirror=$MIRROR"
-mkdir -p "$CACHE"
-exec 9>"$CACHE/.lock"
-flock 9   # one chroot build (and one test) at a time
-if [[ ! -f $CHROOT/.autoload-stamp ]] || [[ $(cat "$CHROOT/.autoload-stamp") != "$STAMP" ]]; then
-    t=$(now)
-    log "debootstrap --variant=minbase bookworm (+ $CHROOT_PKGS) into $CHROOT"
-    rm -rf "$CHROOT" "$CHROOT.tmp"
-    debootstrap --variant=minbase --include="$CHROOT_PKGS" bookworm "$CHROOT.tmp" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
-        { tail -n 20 "$CACHE/debootstrap.log" >&2; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
-    echo "$STAMP" >"$CHROOT.tmp/.autoload-stamp"
-    mv "$CHROOT.tmp" "$CHROOT"
-    log "chroot ready in $(secs "$t" "$(now)") s"
-fi
+# ---- host packages, kernel, autoloadd, chroot -------------------------------------
+ensure_host_pkgs debootstrap:debootstrap qemu-system-x86_64:qemu-system-x86 python3:python3
+kernel_tree
+((CONTROL)) || ensure_binary
+ensure_chroot bookworm-initramfs-tools "$CHROOT_PKGS" "$CHROOT_VERSION"
 T_CHROOT=$(now)
 
-# Work on a copy so the cached chroot stays pristine (hard links are enough:
-# everything we change is written as a new file).
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/autoload-boot.XXXXXX")
 cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 W=$WORK/root
-cp -al "$CHROOT" "$W"
-
-# The kernel as if its package were installed: modules (hard links again; the
-# tree already has depmod's indexes) and config (mkinitramfs reads it).
-mkdir -p "$W/lib/modules"
-cp -al "$MODDIR" "$W/lib/modules/$KVER"
-cp "$KROOT/boot/config-$KVER" "$W/boot/"
+work_root "$W"
 
 # ---- install autoload into the chroot -----------------------------------------
 if ((CONTROL == 0)); then
-    "$REPO/rules/install.sh" --destdir "$W" --binary "$BINARY" >&2
-    # The Swift runtime the binary links (RUNPATH /opt/swift/...), standing in
-    # for the runtime package a distribution build would depend on: copied from
-    # the host to the same paths. Everything else comes from the chroot's own
-    # packages (libkmod2, libc).
-    while read -r lib; do
-        [[ -e $W$lib ]] && continue
-        install -D -m 644 "$(readlink -f "$lib")" "$W$lib"
-    done < <(ldd "$BINARY" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }')
-    chroot "$W" ldd /usr/sbin/autoloadd >"$WORK/ldd.txt" || die "autoloadd does not link inside the chroot"
-    ! grep -q 'not found' "$WORK/ldd.txt" || die "libraries missing in the chroot: $(grep 'not found' "$WORK/ldd.txt")"
+    install_autoload "$W"
     printf 'AUTOLOAD_UDEV=%s\n' "$UDEV_MODE" >"$W/etc/initramfs-tools/conf.d/autoload"
 fi
 if [[ $UDEV_MODE == none ]]; then
@@ -165,32 +104,18 @@ fi
 # init-premount/autoload; it prints /proc/modules between markers run.sh
 # understands and powers off, before local-top would look for the root.
 mkdir -p "$W/etc/initramfs-tools/scripts/init-top" "$W/etc/initramfs-tools/scripts/init-premount"
-cat >"$W/etc/initramfs-tools/scripts/init-top/zz-boottest-before" <<'EOF'
-#!/bin/sh
-PREREQ="udev"
-prereqs() { echo "$PREREQ"; }
-case "${1:-}" in prereqs) prereqs; exit 0 ;; esac
-echo "=== INIT kernel=$(uname -r) uptime=$(cut -d' ' -f1 /proc/uptime) ==="
-echo "=== BEGIN boottest/before ==="
-cut -d' ' -f1 /proc/modules | sort
-echo "=== END boottest/before rc=0 ==="
-EOF
-cat >"$W/etc/initramfs-tools/scripts/init-premount/zz-boottest-after" <<'EOF'
-#!/bin/sh
-PREREQ="autoload"
-prereqs() { echo "$PREREQ"; }
-case "${1:-}" in prereqs) prereqs; exit 0 ;; esac
-echo "=== BEGIN boottest/after ==="
-cut -d' ' -f1 /proc/modules | sort
-echo "=== END boottest/after rc=0 ==="
-echo "=== BEGIN boottest/status ==="
-echo "coldplug_status=$(cat /run/autoload/coldplug.status 2>/dev/null || echo none)"
-echo "uptime=$(cut -d' ' -f1 /proc/uptime)"
-echo "=== END boottest/status rc=0 ==="
-echo "=== POWEROFF uptime=$(cut -d' ' -f1 /proc/uptime) ==="
-# busybox's poweroff; the sysrq trigger if the image has no busybox.
-poweroff -f || echo o >/proc/sysrq-trigger
-EOF
+{
+    printf '#!/bin/sh\nPREREQ="udev"\nprereqs() { echo "$PREREQ"; }\n'
+    printf 'case "${1:-}" in prereqs) prereqs; exit 0 ;; esac\n'
+    printf 'read -r up _ </proc/uptime; echo "=== INIT kernel=$(uname -r) uptime=$up ==="\n'
+    probe_sh before
+} >"$W/etc/initramfs-tools/scripts/init-top/zz-boottest-before"
+{
+    printf '#!/bin/sh\nPREREQ="autoload"\nprereqs() { echo "$PREREQ"; }\n'
+    printf 'case "${1:-}" in prereqs) prereqs; exit 0 ;; esac\n'
+    probe_sh after
+    probe_end_sh
+} >"$W/etc/initramfs-tools/scripts/init-premount/zz-boottest-after"
 chmod 755 "$W"/etc/initramfs-tools/scripts/*/zz-boottest-*
 
 # ---- mkinitramfs ------------------------------------------------------------------
@@ -213,11 +138,6 @@ T_MKINITRAMFS=$(now)
 grep -v '^W: Possible missing firmware' "$WORK/mkinitramfs.log" | sed 's/^/  mkinitramfs: /' >&2 || true
 log "initramfs: $(du -h "$INITRD" | cut -f1), $(wc -l <"$WORK/initrd.files") entries, built in $(secs "$t" "$T_MKINITRAMFS") s"
 
-FAIL=0
-check() {  # DESCRIPTION CONDITION...: records a failed assertion, keeps going
-    local what=$1; shift
-    if "$@"; then log "ok: $what"; else log "FAIL: $what"; FAIL=1; fi
-}
 in_initrd() { grep -qx "$1" "$WORK/initrd.files"; }
 
 # ---- what the hook put into the initramfs ----------------------------------------
@@ -227,10 +147,7 @@ RULES=$(find "$U" -path '*/udev/rules.d/80-drivers.rules' | head -n1)
 if ((CONTROL == 0)); then
     check "autoloadd in the initramfs" in_initrd /usr/sbin/autoloadd
     # Every library the binary needs (as the chroot's ldd resolves it) is there.
-    while read -r lib; do
-        l=$(readlink -f "$W$lib"); l=${l#"$W"}
-        check "library $lib in the initramfs" bash -c "grep -qx '$lib' '$WORK/initrd.files' || grep -qx '$l' '$WORK/initrd.files' || grep -qx '/usr$lib' '$WORK/initrd.files'"
-    done < <(awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' "$WORK/ldd.txt")
+    check_libs "$WORK/initrd.files" "$W"
     check "init-premount/autoload in the initramfs" in_initrd /scripts/init-premount/autoload
     check "init-premount runs autoload before the probe" \
         bash -c "grep -n . '$U/scripts/init-premount/ORDER' | grep -E '/(autoload|zz-boottest-after) ' | head -n1 | grep -q '/autoload '"
