@@ -3,8 +3,10 @@ import AliasMatcher
 import Glibc
 #endif
 
-/// Loads modules off the receive loop: a fixed pool of threads, each with its own libkmod
-/// context, takes names from a FIFO. A module that is queued, loading or loaded is not queued
+/// Loads modules off the receive loop: up to `workers` threads, each with its own libkmod
+/// context, take names from a FIFO. Threads start when work arrives and exit after
+/// `idleSeconds` without any (glibc then releases their stacks), so a daemon idling between
+/// hotplug events holds no loader threads or contexts. A module that is queued, loading or loaded is not queued
 /// again, so the queue never holds more than the tree's distinct module names, and it is
 /// bounded below that too (`capacity`): the caller resyncs from /sys instead of growing it.
 /// A module whose init sleeps for seconds holds one worker; the others and the receive loop
@@ -34,7 +36,10 @@ public final class LoadQueue: @unchecked Sendable {
     private let sysfsModules: String
     private let report: @Sendable (ModuleLoader.Result) -> Void
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Signalled when a name is queued or stopping begins.
     private let changed = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Signalled when a worker thread exits.
+    private let exited = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var pending: [String] = []
     private var head = 0
     private var states: [String: State] = [:]
@@ -43,14 +48,21 @@ public final class LoadQueue: @unchecked Sendable {
     /// Bumped by `reload()`: workers rebuild their libkmod context before the next load.
     private var generation = 0
     private var counters = Counters()
-    private var threads: [pthread_t] = []
+    private let maxWorkers: Int
+    private let idleSeconds: Int
+    /// Worker threads alive, and how many of them wait for work.
+    private var live = 0
+    private var waiting = 0
 
     /// - Parameters:
     ///   - sysfsRoot: where `module/NAME` shows a module is still loaded (it may be removed
     ///     with rmmod after we loaded it; then a new device must load it again).
     ///   - report: called on a worker thread after every load.
-    public init(location: ModuleTreeLocation, workers: Int = 32, capacity: Int = 4096, dryRun: Bool = false,
-                sysfsRoot: String = "/sys", report: @escaping @Sendable (ModuleLoader.Result) -> Void) {
+    public init(location: ModuleTreeLocation, workers: Int = 32, idleSeconds: Int = 2, capacity: Int = 4096,
+                dryRun: Bool = false, sysfsRoot: String = "/sys",
+                report: @escaping @Sendable (ModuleLoader.Result) -> Void) {
+        self.maxWorkers = max(1, workers)
+        self.idleSeconds = max(1, idleSeconds)
         self.location = location
         self.capacity = capacity
         self.dryRun = dryRun
@@ -58,15 +70,13 @@ public final class LoadQueue: @unchecked Sendable {
         self.report = report
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(changed, nil)
-        if !dryRun {
-            for _ in 0..<max(1, workers) { threads.append(spawnThread { [unowned self] in self.work() }) }
-        }
+        pthread_cond_init(exited, nil)
     }
 
     deinit {
         stop()
-        pthread_cond_destroy(changed); pthread_mutex_destroy(mutex)
-        changed.deallocate(); mutex.deallocate()
+        pthread_cond_destroy(changed); pthread_cond_destroy(exited); pthread_mutex_destroy(mutex)
+        changed.deallocate(); exited.deallocate(); mutex.deallocate()
     }
 
     private func locked<T>(_ body: () -> T) -> T {
@@ -95,7 +105,13 @@ public final class LoadQueue: @unchecked Sendable {
             }
             states[name] = .queued
             pending.append(name)
-            pthread_cond_signal(changed)
+            if waiting > 0 {
+                pthread_cond_signal(changed)
+            } else if live < maxWorkers, !stopping {
+                live += 1
+                // Detached: it ends itself when idle; `stop` waits for `live` to reach 0.
+                pthread_detach(spawnThread { [self] in self.work() })
+            }
             return .queued
         }
     }
@@ -109,26 +125,36 @@ public final class LoadQueue: @unchecked Sendable {
     public func reload() { locked { generation += 1 } }
 
     /// Lets running loads finish (an init cannot be interrupted), drops what is queued, and
-    /// joins the workers.
+    /// waits for every worker to exit.
     public func stop() {
-        let joining: [pthread_t] = locked {
+        locked {
             stopping = true
             pthread_cond_broadcast(changed)
-            defer { threads = [] }
-            return threads
+            while live > 0 { pthread_cond_wait(exited, mutex) }
         }
-        for t in joining { pthread_join(t, nil) }
     }
 
-    /// The next queued name; nil once stopping, or at once when none is queued and `wait`
-    /// is false. Otherwise blocks until one is.
+    /// The next queued name; nil at once when none is queued and `wait` is false. Otherwise
+    /// waits up to `idleSeconds` for one; nil then (or once stopping) means this worker exits,
+    /// and it is counted out here, under the lock, so `enqueue` starts another if needed.
     private func take(wait: Bool = true) -> (name: String, generation: Int)? {
         locked {
+            var deadline = timespec()
+            clock_gettime(CLOCK_REALTIME, &deadline)
+            deadline.tv_sec += idleSeconds
             while !stopping && head == pending.count {
                 if !wait { return nil }
-                pthread_cond_wait(changed, mutex)
+                waiting += 1
+                let rc = pthread_cond_timedwait(changed, mutex, &deadline)
+                waiting -= 1
+                if rc == ETIMEDOUT, head == pending.count { break }
             }
-            if stopping { return nil }
+            if stopping || head == pending.count {
+                if !wait { return nil }
+                live -= 1
+                pthread_cond_broadcast(exited)
+                return nil
+            }
             let name = pending[head]
             head += 1
             if head > 1024, head * 2 > pending.count {

@@ -1,4 +1,5 @@
 import CLinux
+import Testing
 import Foundation
 @testable import Autoload
 
@@ -112,3 +113,8 @@ struct SpoofSender: ~Copyable {
         }
     }
 }
+
+/// Every suite that makes or listens to real kernel uevents is nested here: one at a time,
+/// because each one's events reach every other one's listener (a storm in one would retry
+/// another's failed loads, as a new kernel event should).
+@Suite(.serialized) enum RealKernelUevents {}
