@@ -1,0 +1,102 @@
+import Glibc
+import AliasMatcher
+
+// IndexFile.decode fed corrupt files: it must throw IndexFile.Failure or return an index
+// that survives lookups and re-encoding, never crash. A checksum guards the payload, so raw
+// mutations rarely get past it; two of the modes below therefore write a valid header and
+// checksum around damaged contents, leaving only the structural checks on guard.
+//   mode 0: the input is the whole file
+//   mode 1: the input is the payload; magic, version, length and checksum are made valid
+//   mode 2: a valid index of a small tree with the input applied as (offset, xor) edits,
+//           then the checksum fixed up
+//   mode 3: as 2, and cut at an input-chosen length (checksum fixed up)
+
+/// The same function as AliasMatcher's internal `indexChecksum` (BinaryCoding.swift), copied
+/// because it is not public. Were the two to drift, modes 1-3 would be stopped at the
+/// checksum: a loss of depth that the fuzz log shows as `badChecksum`, not a false crash.
+private func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+    var h: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(bytes.count)
+    var i = 0
+    while i + 8 <= bytes.count {
+        h = (h ^ UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 29
+        i += 8
+    }
+    while i < bytes.count {
+        h = (h ^ UInt64(bytes[i])) &* 0x1000_0000_01B3
+        i += 1
+    }
+    return h ^ (h >> 32)
+}
+
+private let headerSize = 28
+
+private func wrap(payload: ArraySlice<UInt8>) -> [UInt8] {
+    var out = Array("AUTOLDX\0".utf8)
+    withUnsafeBytes(of: IndexFile.formatVersion.littleEndian) { out += $0 }
+    withUnsafeBytes(of: UInt64(payload.count).littleEndian) { out += $0 }
+    withUnsafeBytes(of: payload.withUnsafeBytes(checksum).littleEndian) { out += $0 }
+    return out + payload
+}
+
+/// A valid index of a small tree with every kind of entry (wildcards, brackets, symbols,
+/// builtin names and aliases), encoded once per process.
+private let validIndex: [UInt8] = {
+    var template = Array("/tmp/autoload-fuzz-index-XXXXXX".utf8CString)
+    let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+    let files = [
+        "modules.dep": "kernel/a/foo-bar.ko:\nkernel/b/baz.ko: kernel/a/foo-bar.ko\nkernel/c/qux.ko:\n",
+        "modules.alias": "alias pci:v00001234d*sv*sd*bc*sc*i* foo_bar\nalias pci:v00001234d00000001sv*sd*bc*sc*i* baz\n"
+            + "alias usb:v1234p[0-9]*d?[!a-c]* baz\nalias acpi*:PNP0[ABC]??:* qux\nalias of:N*T*Cfoo,bar qux\n",
+        "modules.symbols": "alias symbol:baz_init baz\nalias symbol:qux_* qux\n",
+        "modules.builtin": "kernel/c/ext4.ko\nkernel/d/crc32c.ko\n",
+        "modules.builtin.modinfo": "ext4.alias=fs-ext4\0ext4.alias=fs-ext[23]\0crc32c.alias=crypto-crc32c*\0",
+    ]
+    for (name, text) in files {
+        let f = fopen(dir + "/" + name, "w")!
+        fwrite(text, 1, text.utf8.count, f)
+        fclose(f)
+    }
+    let index = try! AliasIndex(directory: dir)
+    for name in files.keys { unlink(dir + "/" + name) }
+    rmdir(dir)
+    return IndexFile.encode(index)
+}()
+
+private let probes = ["pci:v00001234d00000001sv0sd0bc0sc0i0", "usb:v1234p9d0x", "acpiX:PNP0A12:y", "of:NaTbCfoo,bar",
+                      "symbol:baz_init", "symbol:qux_z", "baz", "ext4", "fs-ext3", "crypto-crc32c-intel", "x[", "*"]
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzIndexFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    guard let data, size > 0 else { return 0 }
+    let input = UnsafeBufferPointer(start: data, count: size)
+    let rest = input[1...]
+    var file: [UInt8]
+    switch input[0] % 4 {
+    case 0: file = Array(rest)
+    case 1: file = wrap(payload: ArraySlice(rest))
+    default:
+        var payload = Array(validIndex[headerSize...])
+        var i = rest.startIndex
+        if input[0] % 4 == 3, rest.count >= 2 {
+            payload.removeLast(Int(UInt16(rest[i]) << 8 | UInt16(rest[i + 1])) % (payload.count + 1))
+            i += 2
+        }
+        // Three bytes per edit: a 16-bit offset (the test index is smaller than 64 KiB) and an xor.
+        while i + 3 <= rest.endIndex, !payload.isEmpty {
+            let at = Int(UInt16(rest[i]) << 8 | UInt16(rest[i + 1])) % payload.count
+            payload[at] ^= rest[i + 2]
+            i += 3
+        }
+        file = wrap(payload: payload[...])
+    }
+    let result = file.withUnsafeBytes { b in Result { () throws(IndexFile.Failure) in try IndexFile.decode(b) } }
+    guard case .success(let index) = result else { return 0 }
+    // Accepted: it must be usable and mean the same after another write and read.
+    let again = IndexFile.encode(index).withUnsafeBytes { b in Result { () throws(IndexFile.Failure) in try IndexFile.decode(b) } }
+    guard case .success(let reopened) = again, reopened == index else { fatalError("re-encoded index differs: \(again)") }
+    let lookup = AliasLookup(index: index, maxStates: 8)
+    for p in probes { _ = lookup.lookup(p) }
+    for m in index.modules.prefix(4) + index.builtinModules.prefix(4) { _ = lookup.lookup(m) }
+    return 0
+}
