@@ -21,6 +21,8 @@ public final class Daemon {
         public var receiveBuffer = 128 << 20
         public var workers = 32
         public var queueCapacity = 4096
+        /// Before READY=1: how long no kernel event may arrive once the queue is idle.
+        public var settleSeconds = 0.2
         /// Exit after this many accepted kernel events (tests); nil = until a signal.
         public var maxEvents: Int?
         public init(setup: ResolverSetup) { self.setup = setup }
@@ -63,6 +65,9 @@ public final class Daemon {
         defer { queue.stop() }
         let start = monotonicSeconds()
         var ready = false
+        // Loading a bus driver announces its new devices a moment later: ready only once the
+        // queue is idle and no kernel event came for `settleSeconds`.
+        var lastEvent = start
         var resyncPending: String? = options.coldplug ? "coldplug" : nil
         if !options.coldplug { ready = true; announceReady(start) }
         var handled = 0
@@ -72,7 +77,7 @@ public final class Daemon {
                 _ = refresh(resolver, queue)
                 if resync(reason, resolver, queue) { resyncPending = "queue full" }
             }
-            if !ready, resyncPending == nil, queue.isIdle {
+            if !ready, resyncPending == nil, monotonicSeconds() - lastEvent >= options.settleSeconds, queue.isIdle {
                 ready = true
                 announceReady(start)
             }
@@ -118,6 +123,7 @@ public final class Daemon {
                     emit(.rejected(why))
                 case .accepted(let message):
                     counters.accepted += 1
+                    lastEvent = monotonicSeconds()
                     if !checked { _ = refresh(resolver, queue); checked = true }
                     if handle(message, resolver, queue) { resyncPending = "queue full" }
                     handled += 1
