@@ -16,6 +16,7 @@
 #   /usr/lib/systemd/system/autoload-coldplug.service  (inert until enabled)
 #   /usr/lib/systemd/system/autoloadd.service          (inert until enabled)
 #   /usr/share/initramfs-tools/hooks/autoload          (active at the next update-initramfs)
+#   /usr/share/initramfs-tools/scripts/init-top/autoload
 #   /usr/share/initramfs-tools/scripts/init-premount/autoload
 #   (initramfs-tools settings: /etc/initramfs-tools/conf.d/autoload, see README)
 #   /usr/lib/dracut/modules.d/96autoload/              (active at the next dracut run)
@@ -50,6 +51,8 @@ install -D -m 644 "$HERE/systemd/autoload-coldplug.service" "$D/usr/lib/systemd/
 install -D -m 644 "$HERE/systemd/autoloadd.service" "$D/usr/lib/systemd/system/autoloadd.service"
 
 install -D -m 755 "$HERE/initramfs-tools/hooks/autoload" "$D/usr/share/initramfs-tools/hooks/autoload"
+install -D -m 755 "$HERE/initramfs-tools/scripts/init-top/autoload" \
+    "$D/usr/share/initramfs-tools/scripts/init-top/autoload"
 install -D -m 755 "$HERE/initramfs-tools/scripts/init-premount/autoload" \
     "$D/usr/share/initramfs-tools/scripts/init-premount/autoload"
 

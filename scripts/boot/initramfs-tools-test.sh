@@ -149,6 +149,9 @@ if ((CONTROL == 0)); then
     # Every library the binary needs (as the chroot's ldd resolves it) is there.
     check_libs "$WORK/initrd.files" "$W"
     check "init-premount/autoload in the initramfs" in_initrd /scripts/init-premount/autoload
+    check "init-top/autoload in the initramfs" in_initrd /scripts/init-top/autoload
+    check "init-top runs autoload (index) before udev" \
+        bash -c "grep -E '/(autoload|udev) ' '$U/scripts/init-top/ORDER' | head -n1 | grep -q '/autoload '"
     check "init-premount runs autoload before the probe" \
         bash -c "grep -n . '$U/scripts/init-premount/ORDER' | grep -E '/(autoload|zz-boottest-after) ' | head -n1 | grep -q '/autoload '"
 fi
@@ -159,7 +162,8 @@ for m in $STORAGE $NET; do
     check "module $m in the initramfs" bash -c "grep -qE '/$m\\.ko(\\.[a-z]+)?\$' '$WORK/initrd.files'"
 done
 if [[ -n $RULES ]]; then
-    check "no 'kmod load' in the initramfs's 80-drivers.rules" bash -c "! grep -q 'kmod load' '$RULES'"
+    # (Comment lines aside: autoload's rule quotes the line it replaces.)
+    check "no 'kmod load' in the initramfs's 80-drivers.rules" bash -c "! grep -v '^#' '$RULES' | grep -q 'kmod load'"
     if [[ $UDEV_MODE == autoload ]]; then
         check "80-drivers.rules runs autoloadd modalias" grep -q 'RUN+="/usr/sbin/autoloadd modalias"' "$RULES"
     fi
@@ -189,6 +193,10 @@ for m in $NET; do check "network driver $m live before the root mount" loaded af
 if [[ $UDEV_MODE == none ]]; then
     # udev loads nothing here, so whatever init-premount added was autoloadd's.
     for m in $STORAGE $NET; do check "$m not loaded before init-premount/autoload" bash -c "! grep -qx '$m' '$S/boottest__before.txt'"; done
+else
+    # The helper rule is the only loader before init-premount: udev's trigger
+    # and settle in init-top must already have loaded everything through it.
+    for m in $STORAGE $NET; do check "$m loaded by udev's autoloadd helper (end of init-top)" loaded before "$m"; done
 fi
 ((CONTROL)) || check "autoloadd coldplug exit status 0" grep -qx 'coldplug_status=0' "$S/boottest__status.txt"
 
