@@ -16,9 +16,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-SCENARIO = {"autoloadd": "autoloadd-race", "udevd": "udevd-coldplug", "alpine": "alpine-coldplug",
+SCENARIO = {"autoloadd": "autoloadd-race", "autoloadd-b": "autoloadd-race", "udevd": "udevd-coldplug", "alpine": "alpine-coldplug",
             "mdev": "mdev-coldplug", "floor": "floor-coldplug"}
-LABEL = {"autoloadd": "`autoloadd coldplug`",
+LABEL = {"autoloadd": "`autoloadd coldplug`", "autoloadd-b": "`autoloadd coldplug` (build B)",
          "udevd": "systemd-udevd 252 (trigger + settle)",
          "alpine": "Alpine/Buildroot loop (find /sys -name modalias, xargs modprobe -b -a) to fixpoint",
          "mdev": "busybox mdev -d + trigger",

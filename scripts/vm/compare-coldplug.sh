@@ -7,12 +7,14 @@
 # Usage: scripts/vm/compare-coldplug.sh --binary PATH/TO/autoloadd [options]
 #   --runs N              boots per contender (default 3)
 #   --contenders LIST     comma separated, from: autoloadd udevd alpine mdev floor
-#                         (default all five)
+#                         autoloadd-b (default the first five)
 #     autoloadd  `autoloadd coldplug` (compiled index in the initramfs)
+#     autoloadd-b  the same with the --binary-b build (an A/B of two builds, same boots)
 #     udevd      systemd-udevd + udevadm trigger (subsystems, devices) + settle, stock rules
 #     alpine     find /sys -name modalias | sort -u | xargs modprobe -b -a, to a fixpoint
 #     mdev       busybox mdev -d with a $MODALIAS modprobe line, every uevent written "add"
 #     floor      the leaf modules of the first --floor-from run, all modprobes at once
+#   --binary-b PATH       a second autoloadd build, contender autoloadd-b
 #   --floor-from NAME     whose final set the floor loads (default udevd)
 #   --reference NAME      set differences against NAME (default udevd)
 #   --out DIR             keep every boot's output and results.tsv there (default: a new
@@ -30,11 +32,12 @@ log() { printf 'compare-coldplug: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 2; }
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 
-BINARY='' RUNS=3 CONTENDERS=autoloadd,udevd,alpine,mdev,floor FLOOR_FROM=udevd REF=udevd
+BINARY='' BINARY_B='' RUNS=3 CONTENDERS=autoloadd,udevd,alpine,mdev,floor FLOOR_FROM=udevd REF=udevd
 OUT='' TIMEOUT=600 APPEND=''
 while (($#)); do
     case $1 in
         --binary) BINARY=${2:?}; shift 2 ;;
+        --binary-b) BINARY_B=${2:?}; shift 2 ;;
         --runs) RUNS=${2:?}; shift 2 ;;
         --contenders) CONTENDERS=${2:?}; shift 2 ;;
         --floor-from) FLOOR_FROM=${2:?}; shift 2 ;;
@@ -50,7 +53,7 @@ done
 IFS=, read -r -a LIST <<<"$CONTENDERS"
 scenario_of() {
     case $1 in
-        autoloadd) echo autoloadd-race ;;
+        autoloadd|autoloadd-b) echo autoloadd-race ;;
         udevd) echo udevd-coldplug ;;
         alpine) echo alpine-coldplug ;;
         mdev) echo mdev-coldplug ;;
@@ -62,6 +65,9 @@ for c in "${LIST[@]}"; do scenario_of "$c" >/dev/null || die "unknown contender 
 has() { [[ ",$CONTENDERS," == *",$1,"* ]]; }
 if has autoloadd; then
     [[ -n $BINARY && -x $BINARY ]] || die "--binary PATH/TO/autoloadd is needed for the autoloadd contender"
+fi
+if has autoloadd-b; then
+    [[ -n $BINARY && -n $BINARY_B && -x $BINARY_B ]] || die "autoloadd-b needs --binary and --binary-b"
 fi
 if has floor; then
     has "$FLOOR_FROM" || die "the floor needs --floor-from $FLOOR_FROM among the contenders"
@@ -81,6 +87,7 @@ if [[ -n $BINARY ]]; then
     "$BINARY" index --modules-dir "$KROOT/lib/modules/$KVER" --cache-dir "$idx" >"$OUT/index.log" 2>&1
     mv "$idx"/*.idx "$OUT/lib_modules_$KVER.idx"
     COMMON+=(--binary "$BINARY:/usr/bin/autoloadd" --add "$OUT/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx")
+    [[ -z $BINARY_B ]] || COMMON+=(--binary "$BINARY_B:/usr/bin/autoloadd-b")
 fi
 
 # ---- run order: round r is the list rotated by r-1; round 1 puts the floor's source first
@@ -102,6 +109,7 @@ for ((r = 1; r <= RUNS; r++)); do
         dir=$OUT/r$r-$c
         extra=()
         [[ $c == floor ]] && extra=(--add "$OUT/floor.modules:/etc/autoload-floor.modules")
+        [[ $c == autoloadd-b ]] && extra=(--append autoload.bin=autoloadd-b)
         log "run $r/$RUNS: $c ($(date +%T), load $(cut -d' ' -f1-3 /proc/loadavg))"
         rc=0
         "$HERE/run.sh" "${COMMON[@]}" "${extra[@]}" --scenario "$s" --out "$dir" >"$dir.txt" 2>"$dir.err" || rc=$?
