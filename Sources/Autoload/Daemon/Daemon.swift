@@ -74,7 +74,7 @@ public final class Daemon {
         while true {
             if let reason = resyncPending, queue.queuedCount < queue.capacity / 2 {
                 resyncPending = nil
-                _ = refresh(resolver, queue)
+                refresh(resolver, queue)
                 if resync(reason, resolver, queue) { resyncPending = "queue full" }
             }
             if !ready, resyncPending == nil, monotonicSeconds() - lastEvent >= options.settleSeconds, queue.isIdle {
@@ -92,7 +92,7 @@ public final class Daemon {
                 while let signal = try? signals.next() {
                     if signal == SIGHUP {
                         SystemdNotify.send("RELOADING=1")
-                        _ = refresh(resolver, queue, force: true)
+                        refresh(resolver, queue, force: true)
                         SystemdNotify.send("READY=1")
                         continue
                     }
@@ -124,7 +124,7 @@ public final class Daemon {
                 case .accepted(let message):
                     counters.accepted += 1
                     lastEvent = monotonicSeconds()
-                    if !checked { _ = refresh(resolver, queue); checked = true }
+                    if !checked { refresh(resolver, queue); checked = true }
                     if handle(message, resolver, queue) { resyncPending = "queue full" }
                     handled += 1
                     if let max = options.maxEvents, handled >= max { return stop(0, queue) }
@@ -157,17 +157,15 @@ public final class Daemon {
         return signal
     }
 
-    private func refresh(_ resolver: FreshResolver, _ queue: LoadQueue, force: Bool = false) -> Bool {
+    private func refresh(_ resolver: FreshResolver, _ queue: LoadQueue, force: Bool = false) {
         switch resolver.refresh(force: force) {
         case .current:
-            return false
+            break
         case .reloaded(let notes):
             queue.reload()
             emit(.reloaded(notes: notes))
-            return true
         case .keptPrevious(let reason):
             emit(.reloadFailed(reason: reason))
-            return false
         }
     }
 
