@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The DFA states' NFA state sets, interned: one arena of `UInt32`s and an open-addressing
 /// hash table over it, so making a state allocates nothing per state and finding one hashes
 /// a few words instead of a Swift array.
@@ -23,6 +27,13 @@ struct DFAStateTable {
         arena[starts[Int(id)]..<starts[Int(id) + 1]]
     }
 
+    /// Calls `body` with the set of state `id` as a raw buffer (no slice retained).
+    @inline(__always)
+    func withNodes<R>(_ id: Int32, _ body: (UnsafeBufferPointer<UInt32>) -> R) -> R {
+        let lo = starts[Int(id)], hi = starts[Int(id) + 1]
+        return arena.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[lo..<hi])) }
+    }
+
     private static func hash(_ set: UnsafeBufferPointer<UInt32>) -> Int {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15 &* UInt64(set.count &+ 1)
         for v in set { h = (h ^ UInt64(v)) &* 0xBF58_476D_1CE4_E5B9; h ^= h >> 31 }
@@ -36,7 +47,10 @@ struct DFAStateTable {
         while true {
             let id = slots[i]
             if id < 0 { break }
-            if arena[starts[Int(id)]..<starts[Int(id) + 1]].elementsEqual(set) { return (id, false) }
+            let lo = starts[Int(id)], hi = starts[Int(id) + 1]
+            if hi - lo == set.count, set.isEmpty || arena.withUnsafeBufferPointer({ a in
+                memcmp(a.baseAddress! + lo, set.baseAddress!, set.count * 4) == 0
+            }) { return (id, false) }
             i = (i + 1) & mask
         }
         let id = Int32(count)

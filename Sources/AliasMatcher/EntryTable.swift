@@ -2,28 +2,30 @@
 /// bytes in one blob), so the index file loads them with a handful of copies instead of one
 /// allocation per pattern.
 public struct EntryTable: Sendable, Equatable, RandomAccessCollection {
-    var modules: [UInt32] = []
-    var orders: [UInt32] = []
+    var modules: IndexArray<UInt32>
+    var orders: IndexArray<UInt32>
     /// `UInt32.max`: no explicit literal prefix.
-    var prefixes: [UInt32] = []
-    var patternEnds: [UInt32] = []
-    var patternBytes: [UInt8] = []
+    var prefixes: IndexArray<UInt32>
+    var patternEnds: IndexArray<UInt32>
+    var patternBytes: IndexArray<UInt8>
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { modules.count }
 
     init(_ entries: [GlobSet.Entry]) {
-        modules.reserveCapacity(entries.count)
+        var patternEnds = [UInt32](), patternBytes = [UInt8]()
+        patternEnds.reserveCapacity(entries.count)
         for e in entries {
-            modules.append(e.module)
-            orders.append(e.order)
-            prefixes.append(e.literalPrefix ?? UInt32.max)
             patternBytes += e.pattern
             patternEnds.append(UInt32(patternBytes.count))
         }
+        self.init(modules: IndexArray(entries.map(\.module)), orders: IndexArray(entries.map(\.order)),
+                  prefixes: IndexArray(entries.map { $0.literalPrefix ?? UInt32.max }),
+                  patternEnds: IndexArray(patternEnds), patternBytes: IndexArray(patternBytes))
     }
 
-    init(modules: [UInt32], orders: [UInt32], prefixes: [UInt32], patternEnds: [UInt32], patternBytes: [UInt8]) {
+    init(modules: IndexArray<UInt32>, orders: IndexArray<UInt32>, prefixes: IndexArray<UInt32>,
+         patternEnds: IndexArray<UInt32>, patternBytes: IndexArray<UInt8>) {
         self.modules = modules; self.orders = orders; self.prefixes = prefixes
         self.patternEnds = patternEnds; self.patternBytes = patternBytes
     }
@@ -31,7 +33,7 @@ public struct EntryTable: Sendable, Equatable, RandomAccessCollection {
     @inline(__always) public func module(_ i: Int) -> UInt32 { modules[i] }
     @inline(__always) public func order(_ i: Int) -> UInt32 { orders[i] }
 
-    public func pattern(_ i: Int) -> ArraySlice<UInt8> {
+    public func pattern(_ i: Int) -> Slice<IndexArray<UInt8>> {
         patternBytes[(i == 0 ? 0 : Int(patternEnds[i - 1]))..<Int(patternEnds[i])]
     }
 

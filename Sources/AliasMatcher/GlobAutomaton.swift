@@ -29,10 +29,11 @@ public final class GlobAutomaton {
     public init(_ patterns: GlobSet, maxStates: Int = 1 << 16) {
         self.patterns = patterns
         self.nfa = patterns.nfa
-        let (classes, count) = nfa.byteClasses()
+        // Stored with the patterns: computing them scans every chain byte.
         classOf = .allocate(capacity: 256)
-        for i in 0..<256 { classOf[i] = classes[i] }
-        classCount = count
+        for i in 0..<256 { classOf[i] = nfa.classOf[i] }
+        classCount = nfa.classCount
+        let count = classCount
         self.maxStates = max(maxStates, 4)
         transitions = TransitionRows(classCount: count)
         reset()
@@ -73,14 +74,17 @@ public final class GlobAutomaton {
             reset()
             from = addState(source)
         }
-        var out = scratch
+        // Swapped out, not copied: a copy would share the buffer and every append would
+        // reallocate it (copy on write).
+        var out = [UInt32]()
+        swap(&out, &scratch)
         out.removeAll(keepingCapacity: true)
         nfa.withView { view in
-            for s in states.nodes(from) { view.step(s, b, into: &out) }
+            states.withNodes(from) { for s in $0 { view.step(s, b, into: &out) } }
         }
         canonical(&out)
         let to = addState(out)
-        scratch = out
+        swap(&out, &scratch)
         transitions.set(from, UInt32(classOf[Int(b)]), to)
         return to
     }

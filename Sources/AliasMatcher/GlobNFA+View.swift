@@ -47,14 +47,11 @@ struct GlobNFAView {
 
 extension GlobNFA {
     func withView<R>(_ body: (GlobNFAView) -> R) -> R {
-        chainStart.withUnsafeBufferPointer { cs in chainBytes.withUnsafeBufferPointer { cb in
-        litStart.withUnsafeBufferPointer { ls in litBytes.withUnsafeBufferPointer { lb in
-        litTargets.withUnsafeBufferPointer { lt in wildStart.withUnsafeBufferPointer { ws in
-        wildCodes.withUnsafeBufferPointer { wc in wildTargets.withUnsafeBufferPointer { wt in
-        starChild.withUnsafeBufferPointer { sc in selfLoop.withUnsafeBufferPointer { sl in
         sets.withUnsafeBufferPointer { st in
-            body(GlobNFAView(chainStart: cs, chainBytes: cb, litStart: ls, litBytes: lb, litTargets: lt,
-                             wildStart: ws, wildCodes: wc, wildTargets: wt, starChild: sc, selfLoop: sl, sets: st))
-        } } } } } } } } } } }
+            body(GlobNFAView(chainStart: chainStart.buffer, chainBytes: chainBytes.buffer, litStart: litStart.buffer,
+                             litBytes: litBytes.buffer, litTargets: litTargets.buffer, wildStart: wildStart.buffer,
+                             wildCodes: wildCodes.buffer, wildTargets: wildTargets.buffer, starChild: starChild.buffer,
+                             selfLoop: selfLoop.buffer, sets: st))
+        }
     }
 }

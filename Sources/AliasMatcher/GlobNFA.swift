@@ -14,26 +14,31 @@ public struct GlobNFA: Sendable, Equatable {
 
     /// Per node: its literal-byte edges are `litBytes/litTargets[litStart[n]..<litStart[n+1]]`,
     /// sorted by byte.
-    var litStart: [UInt32] = [0]
-    var litBytes: [UInt8] = []
-    var litTargets: [UInt32] = []
+    var litStart = IndexArray<UInt32>([0])
+    var litBytes = IndexArray<UInt8>()
+    var litTargets = IndexArray<UInt32>()
     /// Per node: `?` and bracket edges, `wildCodes/wildTargets[wildStart[n]..<wildStart[n+1]]`.
-    var wildStart: [UInt32] = [0]
-    var wildCodes: [UInt32] = []
-    var wildTargets: [UInt32] = []
+    var wildStart = IndexArray<UInt32>([0])
+    var wildCodes = IndexArray<UInt32>()
+    var wildTargets = IndexArray<UInt32>()
     /// Per node: the child through `*`, or `none`.
-    var starChild: [UInt32] = []
+    var starChild = IndexArray<UInt32>()
     /// Per node: 1 when the node was entered through `*` (it loops on every byte).
-    var selfLoop: [UInt8] = []
+    var selfLoop = IndexArray<UInt8>()
     /// Per node: the entries of the patterns ending there, `values[valueStart[n]..<valueStart[n+1]]`.
-    var valueStart: [UInt32] = [0]
-    var values: [UInt32] = []
+    var valueStart = IndexArray<UInt32>([0])
+    var values = IndexArray<UInt32>()
     var sets: [ByteSet] = []
 
     /// Per node: literal bytes to consume, from its entry point, before it branches:
     /// `chainBytes[chainStart[n]..<chainStart[n+1]]`, at most `maxChain` long.
-    var chainStart: [UInt32] = [0]
-    var chainBytes: [UInt8] = []
+    var chainStart = IndexArray<UInt32>([0])
+    var chainBytes = IndexArray<UInt8>()
+
+    /// Byte → byte class (see `computeByteClasses`), and how many classes: computed once when
+    /// the patterns are compiled and stored in the index, since it scans every chain byte.
+    var classOf = IndexArray<UInt8>()
+    var classCount = 0
 
     var nodeCount: Int { starChild.count }
 
@@ -83,14 +88,14 @@ public struct GlobNFA: Sendable, Equatable {
             nodeValues[Int(path[p.count])].append(entries[idx])
             previous = p
         }
-        self.init(compressing: nodeValues, edgeParent, edgeCode, edgeChild)
-        self.sets = sets
+        self.init(compressing: nodeValues, edgeParent, edgeCode, edgeChild, sets: sets)
     }
 
     /// Lays the element trie out with runs of single-child literal nodes folded into their
     /// parent's `chain` (as depmod's index folds shared prefixes): the alias trie shrinks from
     /// ~430k nodes to a few tens of thousands, which is what makes the index file small.
-    private init(compressing nodeValues: [[UInt32]], _ edgeParent: [UInt32], _ edgeCode: [UInt32], _ edgeChild: [UInt32]) {
+    private init(compressing nodeValues: [[UInt32]], _ edgeParent: [UInt32], _ edgeCode: [UInt32], _ edgeChild: [UInt32],
+                 sets: [ByteSet]) {
         let n = nodeValues.count
         // Adjacency per uncompressed node, in creation order (= ascending label per parent).
         var adjStart = [Int](repeating: 0, count: n + 1)
@@ -128,11 +133,10 @@ public struct GlobNFA: Sendable, Equatable {
             i += 1
         }
         let m = roots.count
-        chainStart = [0] + chainEnds
-        chainBytes = chains
-        starChild = [UInt32](repeating: GlobNFA.none, count: m)
-        selfLoop = roots.map { enteredByStar[$0] ? 1 : 0 }
-        litStart = [0]; wildStart = [0]; valueStart = [0]
+        var starChild = [UInt32](repeating: GlobNFA.none, count: m)
+        var litStart: [UInt32] = [0], wildStart: [UInt32] = [0], valueStart: [UInt32] = [0]
+        var litBytes = [UInt8](), litTargets = [UInt32](), wildCodes = [UInt32](), wildTargets = [UInt32]()
+        var values = [UInt32]()
         for j in 0..<m {
             let b = branchAt[j]
             for k in adjStart[b]..<adjStart[b + 1] {
@@ -150,25 +154,34 @@ public struct GlobNFA: Sendable, Equatable {
             values.append(contentsOf: nodeValues[b])
             valueStart.append(UInt32(values.count))
         }
+        let (classOf, classCount) = Self.computeByteClasses(literals: [litBytes, chains], sets: sets)
+        self.init(chainStart: IndexArray([0] + chainEnds), chainBytes: IndexArray(chains),
+                  litStart: IndexArray(litStart), litBytes: IndexArray(litBytes), litTargets: IndexArray(litTargets),
+                  wildStart: IndexArray(wildStart), wildCodes: IndexArray(wildCodes), wildTargets: IndexArray(wildTargets),
+                  starChild: IndexArray(starChild), selfLoop: IndexArray(roots.map { enteredByStar[$0] ? 1 : 0 }),
+                  valueStart: IndexArray(valueStart), values: IndexArray(values), sets: sets,
+                  classOf: IndexArray(classOf), classCount: classCount)
     }
 
-    init(chainStart: [UInt32], chainBytes: [UInt8],
-         litStart: [UInt32], litBytes: [UInt8], litTargets: [UInt32], wildStart: [UInt32],
-         wildCodes: [UInt32], wildTargets: [UInt32], starChild: [UInt32], selfLoop: [UInt8],
-         valueStart: [UInt32], values: [UInt32], sets: [ByteSet]) {
+    init(chainStart: IndexArray<UInt32>, chainBytes: IndexArray<UInt8>,
+         litStart: IndexArray<UInt32>, litBytes: IndexArray<UInt8>, litTargets: IndexArray<UInt32>,
+         wildStart: IndexArray<UInt32>, wildCodes: IndexArray<UInt32>, wildTargets: IndexArray<UInt32>,
+         starChild: IndexArray<UInt32>, selfLoop: IndexArray<UInt8>,
+         valueStart: IndexArray<UInt32>, values: IndexArray<UInt32>, sets: [ByteSet],
+         classOf: IndexArray<UInt8>, classCount: Int) {
         self.chainStart = chainStart; self.chainBytes = chainBytes
         self.litStart = litStart; self.litBytes = litBytes; self.litTargets = litTargets
         self.wildStart = wildStart; self.wildCodes = wildCodes; self.wildTargets = wildTargets
         self.starChild = starChild; self.selfLoop = selfLoop
         self.valueStart = valueStart; self.values = values; self.sets = sets
+        self.classOf = classOf; self.classCount = classCount
     }
 
     /// Bytes that every pattern treats alike share a class, so DFA rows stay short: two bytes
     /// are alike when neither is a literal anywhere and every bracket set holds both or neither.
-    func byteClasses() -> (classOf: [UInt8], count: Int) {
+    static func computeByteClasses(literals: [[UInt8]], sets: [ByteSet]) -> (classOf: [UInt8], count: Int) {
         var literal = ByteSet()
-        for b in litBytes { literal.insert(b) }
-        for b in chainBytes { literal.insert(b) }
+        for l in literals { for b in l { literal.insert(b) } }
         var ids = [[UInt64]: UInt8]()
         var classOf = [UInt8](repeating: 0, count: 256)
         let words = (sets.count + 63) / 64

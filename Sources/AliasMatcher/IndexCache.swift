@@ -32,7 +32,7 @@ public enum IndexCache {
         for f in ModuleTreeText.sources { stamps.append(try FileStamp.of(dir + f)) }
         do {
             if let mapped = try MappedFile.open(cacheFile) {
-                let decoded = try IndexFile.decode(mapped.bytes)
+                let decoded = try IndexFile.decode(mapped: mapped)
                 if decoded.stamps.count == stamps.count, zip(decoded.stamps, stamps).allSatisfy({ $0.sameVersion(as: $1) }) { return Opened(index: decoded, reused: true, notes: []) }
                 notes.append("\(cacheFile): module tree changed since it was built; rebuilding")
             } else {

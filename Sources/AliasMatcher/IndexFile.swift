@@ -2,12 +2,13 @@ import SystemPackage
 
 /// The compiled index on disk: `autoloadd` writes it once per module tree and reopens it, so
 /// a short-lived process does not parse 26k patterns again. Layout: magic, format version,
-/// payload length, checksum, then the payload (stamps, tables, every `GlobSet`'s arrays).
+/// payload length, checksum, 4 zero bytes, then the payload (stamps, tables, every `GlobSet`'s
+/// arrays, each 8-aligned so that an index opened from a mapping reads them in place).
 /// It is invalid, and rebuilt, as soon as any source file's stamp differs.
 public enum IndexFile {
     static let magic = Array("AUTOLDX\0".utf8)
-    public static let formatVersion: UInt32 = 3
-    static let headerSize = 8 + 4 + 8 + 8
+    public static let formatVersion: UInt32 = 4
+    static let headerSize = 8 + 4 + 8 + 8 + 4
 
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
         case badMagic, badVersion(UInt32), truncated, badChecksum, invalid(String)
@@ -39,6 +40,7 @@ public enum IndexFile {
         h.u32(formatVersion)
         h.u64(UInt64(w.bytes.count))
         h.u64(w.bytes.withUnsafeBytes(indexChecksum))
+        h.u32(0)
         out += h.bytes
         out += w.bytes
         return out
@@ -52,12 +54,23 @@ public enum IndexFile {
         w.u32s(n.wildStart); w.u32s(n.wildCodes); w.u32s(n.wildTargets)
         w.u32s(n.starChild); w.u8s(n.selfLoop); w.u32s(n.valueStart); w.u32s(n.values)
         w.u64s(n.sets.flatMap(\.words))
+        w.u8s(n.classOf); w.u32(UInt32(n.classCount))
         let e = s.entries
         w.u32s(e.modules); w.u32s(e.orders); w.u32s(e.prefixes); w.u32s(e.patternEnds); w.u8s(e.patternBytes)
         w.u32s(s.fallback.map(\.entry)); w.u32s(s.fallback.map(\.prefix))
     }
 
+    /// Reads an index whose arrays stay views into `file`'s mapping: nothing is copied.
+    public static func decode(mapped file: MappedFile) throws(Failure) -> AliasIndex {
+        try decode(file.bytes, owner: file)
+    }
+
+    /// Reads an index out of `bytes`, copying what it keeps.
     public static func decode(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> AliasIndex {
+        try decode(bytes, owner: nil)
+    }
+
+    static func decode(_ bytes: UnsafeRawBufferPointer, owner: AnyObject?) throws(Failure) -> AliasIndex {
         guard bytes.count >= headerSize else { throw .truncated }
         guard bytes.prefix(8).elementsEqual(magic) else { throw .badMagic }
         do {
@@ -69,7 +82,7 @@ public enum IndexFile {
             guard UInt64(bytes.count - headerSize) == length else { throw Failure.truncated }
             let payload = UnsafeRawBufferPointer(rebasing: bytes[headerSize...])
             guard indexChecksum(payload) == sum else { throw Failure.badChecksum }
-            var r = BinaryReader(bytes: payload)
+            var r = BinaryReader(bytes: payload, owner: owner)
             var stamps = [FileStamp]()
             for _ in 0..<Int(min(try r.u32(), 64)) {
                 stamps.append(FileStamp(device: try r.u64(), inode: try r.u64(), size: try r.i64(),
@@ -107,6 +120,9 @@ public enum IndexFile {
         let words = try r.u64s()
         guard words.count % 4 == 0 else { throw Failure.invalid("bracket sets") }
         let sets = stride(from: 0, to: words.count, by: 4).map { ByteSet(words: Array(words[$0..<($0 + 4)])) }
+        let classOf = try r.u8s(), classCount = Int(try r.u32())
+        guard classOf.count == 256, classCount >= 1, classCount <= 256, classOf.allSatisfy({ Int($0) < classCount })
+        else { throw Failure.invalid("byte classes") }
         let modules = try r.u32s(), orders = try r.u32s(), prefixes = try r.u32s()
         let patternEnds = try r.u32s(), patternBytes = try r.u8s()
         guard modules.count == orders.count, modules.count == prefixes.count, modules.count == patternEnds.count
@@ -120,7 +136,7 @@ public enum IndexFile {
         guard fbEntries.count == fbPrefix.count else { throw Failure.invalid("fallback") }
         let nfa = GlobNFA(chainStart: chainStart, chainBytes: chainBytes, litStart: litStart, litBytes: litBytes, litTargets: litTargets, wildStart: wildStart,
                           wildCodes: wildCodes, wildTargets: wildTargets, starChild: starChild, selfLoop: selfLoop,
-                          valueStart: valueStart, values: values, sets: sets)
+                          valueStart: valueStart, values: values, sets: sets, classOf: classOf, classCount: classCount)
         let entries = EntryTable(modules: modules, orders: orders, prefixes: prefixes,
                                  patternEnds: patternEnds, patternBytes: patternBytes)
         return GlobSet(nfa: nfa, entries: entries, fallback: zip(fbEntries, fbPrefix).map { ($0, $1) }, syntax: syntax)

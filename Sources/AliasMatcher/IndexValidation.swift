@@ -16,24 +16,40 @@ extension IndexFile {
         func check(_ ok: Bool, _ detail: @autoclosure () -> String) throws(Failure) {
             if !ok { throw .invalid("\(what): \(detail())") }
         }
-        func ranges(_ starts: [UInt32], _ total: Int, _ name: String) throws(Failure) {
+        // Raw buffers and no early exits: these loops run over every node on each open, and
+        // in this form they vectorize.
+        func ranges(_ array: IndexArray<UInt32>, _ total: Int, _ name: String) throws(Failure) {
+            let starts = array.buffer
             try check(starts.count == count + 1 && starts.first == 0 && Int(starts.last ?? 1) == total, "\(name) offsets")
-            for i in 0..<count { try check(starts[i] <= starts[i + 1], "\(name) offsets") }
+            var descending: UInt32 = 0
+            for i in 0..<count { descending |= starts[i] > starts[i + 1] ? 1 : 0 }
+            try check(descending == 0, "\(name) offsets")
+        }
+        func below(_ array: IndexArray<UInt32>, _ limit: Int) -> Bool {
+            var top: UInt32 = 0
+            for v in array.buffer { top = max(top, v) }
+            return array.isEmpty || Int(top) < limit
         }
         try check(count >= 1 && count < 1 << 24, "node count")
         try ranges(n.chainStart, n.chainBytes.count, "chain")
-        for i in 0..<count { try check(n.chainLength(i) <= GlobNFA.maxChain, "chain length") }
+        let chains = n.chainStart.buffer
+        var longest: UInt32 = 0
+        for i in 0..<count { longest = max(longest, chains[i + 1] &- chains[i]) }
+        try check(Int(longest) <= GlobNFA.maxChain, "chain length")
         try check(n.selfLoop.count == count, "loop flags")
         try check(n.litBytes.count == n.litTargets.count && n.wildCodes.count == n.wildTargets.count, "edge arrays")
         try ranges(n.litStart, n.litBytes.count, "literal edge")
         try ranges(n.wildStart, n.wildCodes.count, "wildcard edge")
         try ranges(n.valueStart, n.values.count, "value")
-        try check(n.litTargets.allSatisfy { Int($0) < count } && n.wildTargets.allSatisfy { Int($0) < count }, "edge target")
-        try check(n.starChild.allSatisfy { $0 == GlobNFA.none || Int($0) < count }, "star edge target")
-        try check(n.wildCodes.allSatisfy { $0 == GlobNFA.anyCode || ($0 >= GlobNFA.setBase && Int($0 - GlobNFA.setBase) < n.sets.count) },
+        try check(below(n.litTargets, count) && below(n.wildTargets, count), "edge target")
+        // `none` is UInt32.max, so `v &+ 1` maps it to 0 and every node id n to n + 1.
+        var topStar: UInt32 = 0
+        for v in n.starChild.buffer { topStar = max(topStar, v &+ 1) }
+        try check(Int(topStar) <= count, "star edge target")
+        try check(n.wildCodes.buffer.allSatisfy { $0 == GlobNFA.anyCode || ($0 >= GlobNFA.setBase && Int($0 - GlobNFA.setBase) < n.sets.count) },
                   "wildcard edge label")
-        try check(n.values.allSatisfy { Int($0) < s.entries.count }, "value")
-        try check(s.entries.modules.allSatisfy { Int($0) < modules }, "module id")
+        try check(below(n.values, s.entries.count), "value")
+        try check(below(s.entries.modules, modules), "module id")
         try check(s.fallback.allSatisfy { Int($0.entry) < s.entries.count && Int($0.prefix) <= s.entries.pattern(Int($0.entry)).count },
                   "fallback entry")
     }

@@ -3,9 +3,10 @@ import Glibc
 #endif
 import SystemPackage
 
-/// A read-only mmap(2) of a whole file; munmap(2) when dropped. The compiled index is read
-/// through it, so opening costs page faults on what is touched, not a copy of the file.
-public struct MappedFile: ~Copyable {
+/// A read-only mmap(2) of a whole file; munmap(2) when the last reference goes. The compiled
+/// index is read through it and its arrays stay views into it (`IndexArray`), so opening costs
+/// page faults on what is touched, not a copy of the file.
+public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
 
     /// Maps `path`; nil when it does not exist.

@@ -1,0 +1,79 @@
+/// A read-only array of plain values for the compiled index: either memory of its own or a
+/// view straight into the mapped index file, so opening the index copies nothing (copying
+/// 7 MB out of the mapping into fresh pages was most of a one-shot process's time).
+/// `owner` keeps whichever memory alive; the elements never change.
+public struct IndexArray<Element: BitwiseCopyable>: RandomAccessCollection, @unchecked Sendable {
+    let base: UnsafePointer<Element>?
+    public let count: Int
+    private let owner: AnyObject?
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+
+    @inline(__always)
+    public subscript(i: Int) -> Element {
+        precondition(i >= 0 && i < count, "index out of range")
+        return base.unsafelyUnwrapped[i]
+    }
+
+    public init() { base = nil; count = 0; owner = nil }
+
+    /// Its own copy of `elements`.
+    public init(_ elements: some Collection<Element>) {
+        let storage = IndexArrayStorage<Element>(elements)
+        base = UnsafePointer(storage.pointer)
+        count = storage.count
+        owner = storage
+    }
+
+    /// Its own copy of `count` elements stored (maybe unaligned) in `raw`.
+    init(copying raw: UnsafeRawBufferPointer, count: Int) {
+        let storage = IndexArrayStorage<Element>(count: count)
+        if count > 0 { UnsafeMutableRawPointer(storage.pointer).copyMemory(from: raw.baseAddress!, byteCount: count * MemoryLayout<Element>.stride) }
+        base = UnsafePointer(storage.pointer)
+        self.count = count
+        owner = storage
+    }
+
+    /// A view of `buffer`, which `owner` keeps mapped for as long as this array lives.
+    init(viewing buffer: UnsafeBufferPointer<Element>, owner: AnyObject) {
+        base = buffer.baseAddress
+        count = buffer.count
+        self.owner = owner
+    }
+
+    public func withUnsafeBufferPointer<R, E: Error>(_ body: (UnsafeBufferPointer<Element>) throws(E) -> R) throws(E) -> R {
+        try body(UnsafeBufferPointer(start: base, count: count))
+    }
+
+    var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+
+    public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<Element>) throws -> R) rethrows -> R? {
+        try body(buffer)
+    }
+}
+
+extension IndexArray: Equatable where Element: Equatable {
+    public static func == (a: Self, b: Self) -> Bool { a.buffer.elementsEqual(b.buffer) }
+}
+
+/// Heap memory owned by `IndexArray`s made in this process (built from text, or decoded from a
+/// buffer that does not outlive the call).
+final class IndexArrayStorage<Element: BitwiseCopyable> {
+    let pointer: UnsafeMutablePointer<Element>
+    let count: Int
+
+    init(_ elements: some Collection<Element>) {
+        count = elements.count
+        pointer = .allocate(capacity: max(count, 1))
+        _ = UnsafeMutableBufferPointer(start: pointer, count: count).initialize(from: elements)
+    }
+
+    /// `count` elements, uninitialized: the caller fills them before any read.
+    init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+}
