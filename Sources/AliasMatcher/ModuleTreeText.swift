@@ -31,17 +31,33 @@ public struct ModuleTreeText: Sendable {
     /// optional, as they are for libkmod.
     public init(directory: String) throws(TreeError) {
         let dir = directory.hasSuffix("/") ? directory : directory + "/"
-        try parseDependencies(SourceFile.read(dir + Self.dependencies), path: dir + Self.dependencies)
-        aliases = try parseAliasLines(SourceFile.read(dir + Self.aliases), path: dir + Self.aliases)
+        let dep = dir + Self.dependencies, alias = dir + Self.aliases
+        try parseDependencies(complete(SourceFile.read(dep), path: dep), path: dep)
+        aliases = try parseAliasLines(complete(SourceFile.read(alias), path: alias), path: alias)
         if let b = try SourceFile.readIfPresent(dir + Self.symbols) {
-            symbols = try parseAliasLines(b, path: dir + Self.symbols)
+            symbols = try parseAliasLines(complete(b, path: dir + Self.symbols), path: dir + Self.symbols)
         }
         if let b = try SourceFile.readIfPresent(dir + Self.builtin) {
-            try parseBuiltin(b, path: dir + Self.builtin)
+            try parseBuiltin(complete(b, path: dir + Self.builtin), path: dir + Self.builtin)
         }
         if let b = try SourceFile.readIfPresent(dir + Self.builtinModinfo) {
-            parseBuiltinModinfo(b, path: dir + Self.builtinModinfo)
+            let path = dir + Self.builtinModinfo
+            parseBuiltinModinfo(complete(b, path: path, terminator: 0, what: "record"), path: path)
         }
+    }
+
+    /// depmod ends every line with a newline (the kernel every modules.builtin.modinfo record
+    /// with NUL), so a last one without is what is left of a file cut short: parsed, it could
+    /// give a shorter pattern or module name (`late_mod` cut to `late_m`). It is dropped and
+    /// reported with its number.
+    mutating func complete(_ bytes: [UInt8], path: String, terminator: UInt8 = UInt8(ascii: "\n"),
+                           what: String = "line") -> [UInt8] {
+        guard let last = bytes.last, last != terminator else { return bytes }
+        let cut = (bytes.lastIndex(of: terminator) ?? -1) + 1
+        let number = bytes[..<cut].reduce(1) { $1 == terminator ? $0 + 1 : $0 }
+        let place = terminator == 0 ? "\(path): \(what) \(number)" : "\(path):\(number)"
+        diagnostics.append("\(place): no \(terminator == 0 ? "NUL" : "newline") at the end (file cut short?); \(what) skipped")
+        return Array(bytes[..<cut])
     }
 
     /// `kernel/drivers/foo-bar.ko: dep.ko ...`: the module is `foo_bar`, as `path_to_modname()`.

@@ -68,9 +68,11 @@ public enum SourceFile {
         var chunk = 1 << 16
         do {
             // One allocation of the file's size; the loop still copes with files that grow.
-            if let size = try? fd.seek(offset: 0, from: .end), size > 0 {
+            // Only a plausible size: a directory on ext4 reports LLONG_MAX here, and size + 1
+            // trapped; past the bound the chunked loop reads (or read(2) reports EISDIR).
+            if let size = try? fd.seek(offset: 0, from: .end) {
                 _ = try fd.seek(offset: 0, from: .start)
-                chunk = Int(size) + 1
+                if size > 0, size < 1 << 32 { chunk = Int(size) + 1 }
             }
             while true {
                 let start = out.count
