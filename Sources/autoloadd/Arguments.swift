@@ -14,6 +14,9 @@ struct Arguments {
     private(set) var flags: Set<String> = []
     private(set) var values: [String: [String]] = [:]
     private(set) var operands: [String] = []
+    /// The operands as the bytes argv held: CommandLine.arguments turns bytes that are not
+    /// UTF-8 into U+FFFD, and a MODALIAS may hold any byte.
+    private(set) var operandBytes: [[UInt8]] = []
 
     init(_ args: ArraySlice<String>, flags known: Set<String>, options: Set<String>) throws(UsageError) {
         var i = args.startIndex
@@ -24,6 +27,7 @@ struct Arguments {
             if onlyOperands || (!a.hasPrefix("--") && a != "-h") || a == "-" {
                 if !onlyOperands, a.hasPrefix("-"), a != "-" { throw UsageError(message: "unknown option \(a)") }
                 operands.append(a)
+                operandBytes.append(Self.rawArgument(at: i - 1, decoded: a))
                 continue
             }
             if a == "--" { onlyOperands = true; continue }
@@ -47,6 +51,14 @@ struct Arguments {
                 throw UsageError(message: "unknown option --\(name)")
             }
         }
+    }
+
+    /// argv[index] as bytes, when `decoded` is what Swift made of it (`args` slices
+    /// CommandLine.arguments, so indices match); otherwise `decoded`'s UTF-8.
+    static func rawArgument(at index: Int, decoded: String) -> [UInt8] {
+        guard index >= 0, index < Int(CommandLine.argc), let p = CommandLine.unsafeArgv[index] else { return Array(decoded.utf8) }
+        let raw = Array(UnsafeRawBufferPointer(start: p, count: strlen(p)))
+        return String(decoding: raw, as: UTF8.self) == decoded ? raw : Array(decoded.utf8)
     }
 
     func flag(_ name: String) -> Bool { flags.contains(name) }

@@ -31,7 +31,7 @@ enum ModaliasCommand {
         case .exit(let status): return status
         case .run(let parsed, let o): (a, opened) = (parsed, o)
         }
-        var aliases = a.operands.map { Array($0.utf8) }
+        var aliases = a.operandBytes
         if aliases.isEmpty, let env = getenv("MODALIAS") {
             aliases = [Array(UnsafeRawBufferPointer(start: env, count: strlen(env)).bindMemory(to: UInt8.self))]
         }

@@ -80,7 +80,7 @@ enum ResolveCommand {
             var reader = LineReader(fd: 0)
             while let line = reader.next() { one(line) }
         } else {
-            for o in a.operands { one(Array(o.utf8)) }
+            for o in a.operandBytes { one(o) }
         }
         out.flush()
         if environment("AUTOLOAD_VERBOSE") != nil {
