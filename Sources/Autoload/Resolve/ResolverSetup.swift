@@ -45,6 +45,7 @@ public struct ResolverSetup: Sendable {
             opened = try IndexCache.open(modulesDirectory: dir,
                                          cacheFile: cacheDirectory.map { IndexCache.path(for: dir, in: $0) })
         } catch { throw .tree(error) }
+        do { try ConfigReadability.check(location.configPaths) } catch { throw .tree(error) }
         let config: LookupConfig
         let blacklist: [String]
         do {
