@@ -8,7 +8,8 @@
 # autoloadd.service (Type=notify) is active and running, never restarted, with
 # no permission errors in its journal; drivers the initramfs does not carry
 # (sound) were loaded in the real system; a NIC hot-added over QMP after boot
-# (e1000e) gets its driver. udev loads nothing here, so all of that is
+# (e1000e) gets its driver; `systemctl reload` (SIGHUP) keeps the same process
+# running. udev loads nothing here, so all of that is
 # autoloadd's doing (--control boots the same disk with the unit disabled).
 #
 # Usage: scripts/boot/systemd-test.sh [--binary PATH] [--control] [--timeout S] [--keep DIR]
@@ -87,7 +88,7 @@ cat >"$W/usr/local/sbin/boottest-probe" <<EOF
 #!/bin/sh
 echo "=== INIT kernel=\$(uname -r) ==="
 echo "=== BEGIN boottest/unit ==="
-systemctl show autoloadd.service -p ActiveState -p SubState -p Type -p NRestarts -p ExecMainStatus -p Result
+systemctl show autoloadd.service -p ActiveState -p SubState -p Type -p NRestarts -p ExecMainStatus -p Result -p MainPID
 echo "=== END boottest/unit rc=0 ==="
 echo "=== BEGIN boottest/initramfs ==="
 cat /run/autoload/coldplug.status /run/autoload/coldplug.log 2>&1
@@ -99,6 +100,12 @@ while [ \$i -lt 120 ] && ! grep -q '^$HOTPLUG ' /proc/modules; do sleep 1; i=\$(
 echo "=== BEGIN boottest/hotplug ==="
 if grep -q '^$HOTPLUG ' /proc/modules; then echo $HOTPLUG; else echo "no $HOTPLUG after \${i}s"; fi
 echo "=== END boottest/hotplug rc=0 ==="
+# ExecReload (SIGHUP) must leave the same process running.
+systemctl reload autoloadd.service
+sleep 3
+echo "=== BEGIN boottest/reload ==="
+systemctl show autoloadd.service -p ActiveState -p SubState -p NRestarts -p MainPID
+echo "=== END boottest/reload rc=0 ==="
 echo "=== BEGIN boottest/journal ==="
 journalctl -b -u autoloadd.service --no-pager -o cat | tail -n 40
 echo "=== END boottest/journal rc=0 ==="
@@ -150,7 +157,7 @@ T_BOOT=$(now)
 [[ -z $KEEP ]] || { mkdir -p "$KEEP"; cp -r "$OUT" "$KEEP/"; }
 S=$OUT/sections
 mkdir -p "$S"
-for f in unit initramfs booted hotplug journal; do touch "$S/boottest__$f.txt"; done
+for f in unit initramfs booted hotplug reload journal; do touch "$S/boottest__$f.txt"; done
 [[ -s $S/boottest__unit.txt ]] || { log "no probe output; serial log tail:"; tail -n 40 "$OUT/serial.log" >&2 || true; }
 
 check "the system booted from the root disk to the probe and powered off (run.sh status $brc)" test "$brc" = 0
@@ -166,6 +173,9 @@ for m in $LATE; do
     check "$m not loaded by the initramfs" bash -c "! grep -qx $'load\t$m' '$S/boottest__initramfs.txt'"
 done
 check "hot-added $HOTPLUG got its driver" grep -qx "$HOTPLUG" "$S/boottest__hotplug.txt"
+pid=$(sed -n 's/^MainPID=//p' "$S/boottest__unit.txt")
+check "reload (SIGHUP) kept the same daemon running (MainPID ${pid:-?})" \
+    bash -c "[ -n '$pid' ] && [ '$pid' != 0 ] && grep -qx 'MainPID=$pid' '$S/boottest__reload.txt' && grep -qx 'SubState=running' '$S/boottest__reload.txt' && grep -qx 'NRestarts=0' '$S/boottest__reload.txt'"
 T_END=$(now)
 log "timings: chroot $(secs "$T_START" "$T_CHROOT") s, build $(secs "$T_CHROOT" "$T_BUILD") s, boot $(secs "$T_BUILD" "$T_BOOT") s, total $(secs "$T_START" "$T_END") s"
 if ((FAIL)); then
