@@ -6,7 +6,8 @@ Usage: coldplug-table.py OUTDIR [REFERENCE]
 Reads OUTDIR/results.tsv and each boot's module set (sections/SCENARIO__modules.txt, the
 names in /proc/modules after the race). Per contender: medians over its successful runs of
 the time until the last module went live and of its own "done" time, the ratio of the
-last-live median to the reference's (udevd) and to the floor's, module counts, and the set
+last-live median to the reference's (udevd) and to the floor's, the median of the same ratios
+taken per round (boots adjacent in time), module counts, and the set
 differences against the reference's majority set (a module in more than half of its runs),
 each with the number of runs it happened in.
 """
@@ -55,8 +56,16 @@ def main():
         majority = {m for m, k in counts.items() if k * 2 > len(ref_sets)}
     ref_live, floor_live = med(ref, "last_live_ms"), med("floor", "last_live_ms")
 
-    print(f"| contender | runs ok | last module live, median (s) | × {ref} | × floor | done, median (s) | modules | vs {ref} set |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    # Ratios of boots in the same round (adjacent in time): on a shared host the load changes
+    # over minutes, so these are steadier than ratios of medians taken at different times.
+    def paired(c, other):
+        mine = {r["run"]: int(r["last_live_ms"]) for r in runs.get(c, []) if ok(r)}
+        theirs = {r["run"]: int(r["last_live_ms"]) for r in runs.get(other, []) if ok(r)}
+        v = [mine[k] / theirs[k] for k in mine if k in theirs and theirs[k]]
+        return f"{statistics.median(v):.2f}" if v and c != other else "—"
+
+    print(f"| contender | runs ok | last module live, median (s) | × {ref} | × floor | × {ref}, paired | × floor, paired | done, median (s) | modules | vs {ref} set |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     details = []
     for c in order:
         good = [r for r in runs[c] if ok(r)]
@@ -84,7 +93,7 @@ def main():
         fmt = lambda v: "—" if v is None else f"{v / 1000:.1f}"
         ratio = lambda a, b: "—" if a is None or not b else f"{a / b:.2f}"
         print(f"| {LABEL.get(c, c)} | {len(good)}/{len(runs[c])} | {fmt(live)} | {ratio(live, ref_live)} | "
-              f"{ratio(live, floor_live)} | {fmt(done)} | {'/'.join(map(str, counts)) or '—'} | {diff} |")
+              f"{ratio(live, floor_live)} | {paired(c, ref)} | {paired(c, 'floor')} | {fmt(done)} | {'/'.join(map(str, counts)) or '—'} | {diff} |")
         details.append(f"{c}: last_live_ms " + " ".join(r["last_live_ms"] or "?" for r in runs[c]) +
                        "; done_ms " + " ".join(r["done_ms"] or "?" for r in runs[c]) +
                        "; rc " + " ".join(r["rc"] for r in runs[c]))
