@@ -10,6 +10,9 @@ import AliasMatcher
 //   mode 2: a valid index of a small tree with the input applied as (offset, xor) edits,
 //           then the checksum fixed up
 //   mode 3: as 2, and cut at an input-chosen length (checksum fixed up)
+// With bit 2 of the first byte set, the file is written out and opened the way autoloadd
+// opens its cache, mmap(2) and zero-copy views (IndexFile.decode(mapped:)); otherwise it is
+// decoded from a heap buffer, where ASan sees any read past the end.
 
 /// The same function as AliasMatcher's internal `indexChecksum` (BinaryCoding.swift, format
 /// 4), copied because it is not public. The first input checks it against a real index and
@@ -86,6 +89,28 @@ private let validIndex: [UInt8] = {
     return IndexFile.encode(index)
 }()
 
+/// Where mode-bit-2 files go: memory (/dev/shm) when there is one; removed at exit.
+private let scratchPath: String = {
+    let base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"
+    let path = "\(base)/autoload-fuzz-index-\(getpid()).idx"
+    atexit { unlink(scratchPath) }
+    return path
+}()
+
+private func writeScratch(_ bytes: [UInt8]) {
+    let fd = open(scratchPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    precondition(fd >= 0, "open \(scratchPath): \(errno)")
+    bytes.withUnsafeBytes { b in
+        var done = 0
+        while done < b.count {
+            let n = write(fd, b.baseAddress! + done, b.count - done)
+            precondition(n > 0)
+            done += n
+        }
+    }
+    close(fd)
+}
+
 private let probes = ["pci:v00001234d00000001sv0sd0bc0sc0i0", "usb:v1234p9d0x", "acpiX:PNP0A12:y", "of:NaTbCfoo,bar",
                       "symbol:baz_init", "symbol:qux_z", "baz", "ext4", "fs-ext3", "crypto-crc32c-intel", "x[", "*"]
 
@@ -113,7 +138,14 @@ public func fuzzIndexFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         }
         file = wrap(payload: payload[...])
     }
-    let result = file.withUnsafeBytes { b in Result { () throws(IndexFile.Failure) in try IndexFile.decode(b) } }
+    let result: Result<AliasIndex, IndexFile.Failure>
+    if input[0] & 4 != 0 {
+        writeScratch(file)
+        guard let mapped = try? MappedFile.open(scratchPath) else { fatalError("cannot map \(scratchPath)") }
+        result = Result { () throws(IndexFile.Failure) in try IndexFile.decode(mapped: mapped) }
+    } else {
+        result = file.withUnsafeBytes { b in Result { () throws(IndexFile.Failure) in try IndexFile.decode(b) } }
+    }
     guard case .success(let index) = result else { return 0 }
     // Accepted: it must be usable and mean the same after another write and read.
     let again = IndexFile.encode(index).withUnsafeBytes { b in Result { () throws(IndexFile.Failure) in try IndexFile.decode(b) } }
