@@ -20,17 +20,21 @@ public struct IndexArray<Element: BitwiseCopyable>: RandomAccessCollection, @unc
 
     /// Its own copy of `elements`.
     public init(_ elements: some Collection<Element>) {
-        let storage = IndexArrayStorage<Element>(elements)
-        base = UnsafePointer(storage.pointer)
-        count = storage.count
+        let n = elements.count
+        let storage = IndexArrayStorage(bytes: n * MemoryLayout<Element>.stride, alignment: MemoryLayout<Element>.alignment)
+        let typed = storage.pointer.bindMemory(to: Element.self, capacity: n)
+        _ = UnsafeMutableBufferPointer(start: typed, count: n).initialize(from: elements)
+        base = UnsafePointer(typed)
+        count = n
         owner = storage
     }
 
     /// Its own copy of `count` elements stored (maybe unaligned) in `raw`.
     init(copying raw: UnsafeRawBufferPointer, count: Int) {
-        let storage = IndexArrayStorage<Element>(count: count)
-        if count > 0 { UnsafeMutableRawPointer(storage.pointer).copyMemory(from: raw.baseAddress!, byteCount: count * MemoryLayout<Element>.stride) }
-        base = UnsafePointer(storage.pointer)
+        let bytes = count * MemoryLayout<Element>.stride
+        let storage = IndexArrayStorage(bytes: bytes, alignment: MemoryLayout<Element>.alignment)
+        if bytes > 0 { storage.pointer.copyMemory(from: raw.baseAddress!, byteCount: bytes) }
+        base = UnsafePointer(storage.pointer.bindMemory(to: Element.self, capacity: count))
         self.count = count
         owner = storage
     }
@@ -58,21 +62,13 @@ extension IndexArray: Equatable where Element: Equatable {
 }
 
 /// Heap memory owned by `IndexArray`s made in this process (built from text, or decoded from a
-/// buffer that does not outlive the call).
-final class IndexArrayStorage<Element: BitwiseCopyable> {
-    let pointer: UnsafeMutablePointer<Element>
-    let count: Int
+/// buffer that does not outlive the call). Raw bytes, not generic: a generic class's metadata
+/// is instantiated at run time, which showed up in a one-shot process's profile.
+final class IndexArrayStorage {
+    let pointer: UnsafeMutableRawPointer
 
-    init(_ elements: some Collection<Element>) {
-        count = elements.count
-        pointer = .allocate(capacity: max(count, 1))
-        _ = UnsafeMutableBufferPointer(start: pointer, count: count).initialize(from: elements)
-    }
-
-    /// `count` elements, uninitialized: the caller fills them before any read.
-    init(count: Int) {
-        self.count = count
-        pointer = .allocate(capacity: max(count, 1))
+    init(bytes: Int, alignment: Int) {
+        pointer = .allocate(byteCount: max(bytes, 1), alignment: max(alignment, 8))
     }
 
     deinit { pointer.deallocate() }
