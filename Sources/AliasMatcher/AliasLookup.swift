@@ -72,7 +72,7 @@ public final class AliasLookup {
     static let pathMax = 4096
     static let symbolPrefix = Array("symbol:".utf8)
 
-    public init(index: AliasIndex, config: LookupConfig = LookupConfig(), maxStates: Int = 1 << 16) {
+    public init(index: AliasIndex, config: LookupConfig = LookupConfig(), maxStates: Int = 1 << 17) {
         self.index = index
         self.config = config
         // libkmod's config parser already turned '-' into '_' outside brackets.

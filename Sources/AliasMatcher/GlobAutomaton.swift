@@ -26,7 +26,7 @@ public final class GlobAutomaton {
     public private(set) var flushes = 0
     public var stateCount: Int { states.count }
 
-    public init(_ patterns: GlobSet, maxStates: Int = 1 << 16) {
+    public init(_ patterns: GlobSet, maxStates: Int = 1 << 17) {
         self.patterns = patterns
         self.nfa = patterns.nfa
         // Stored with the patterns: computing them scans every chain byte.
