@@ -64,11 +64,16 @@ public struct Coldplug {
             report.rounds += 1
             let before = report.plan.modules.count
             report.plan.add(fresh, lookup: lookup, blacklist: blacklist, loaded: ProcModules.names(path: procModules))
-            let names = report.plan.modules[before...].filter { $0.decision == .load }.map(\.name)
+            let planned = report.plan.modules[before...].filter { $0.decision == .load }
+            let names = planned.map(\.name)
             let how = walkStart.map { "walk \(Self.ms(monotonicSeconds() - $0)) ms" } ?? "uevents"
             progress("round \(report.rounds) at \(Self.ms(monotonicSeconds() - start)) ms (\(how)): "
                      + "\(fresh.count) new MODALIAS, \(names.count) modules to load")
-            session?.submit(names)
+            // CPU feature modules (crypto, kvm: only `cpu:` MODALIAS names them) never make
+            // devices; they load in the background so bus drivers reach their children first.
+            let cpuOnly = { (m: PlannedModule) in m.modaliases.allSatisfy { $0.starts(with: Self.cpuPrefix) } }
+            session?.submit(planned.filter { !cpuOnly($0) }.map(\.name))
+            session?.submit(planned.filter(cpuOnly).map(\.name), background: true)
             return true
         }
         /// One walk (new devices only); true when it found something new.
@@ -138,6 +143,8 @@ public struct Coldplug {
         defer { free(p) }
         return String(cString: p) == "/sys"
     }
+
+    static let cpuPrefix = Array("cpu:".utf8)
 
     static func ms(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
 }
