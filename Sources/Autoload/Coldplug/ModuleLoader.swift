@@ -111,7 +111,7 @@ public final class LoadSession: @unchecked Sendable {
             // Idle workers take what they can; start one more per name left over, up to the cap.
             let uncovered = eligible() - idleWorkers
             for _ in 0..<max(0, min(uncovered, maxThreads - threads.count)) {
-                threads.append(spawn { [self] in work() })
+                threads.append(spawnThread { [self] in work() })
             }
             pthread_cond_broadcast(workReady)
         }
@@ -241,21 +241,4 @@ public func monotonicSeconds() -> Double {
     var ts = timespec()
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
-private final class ThreadBody: Sendable {
-    let run: @Sendable () -> Void
-    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-}
-
-/// pthread_create with a Swift closure (no Foundation on this path).
-private func spawn(_ body: @escaping @Sendable () -> Void) -> pthread_t {
-    let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-    var thread = pthread_t()
-    let rc = pthread_create(&thread, nil, { arg in
-        Unmanaged<ThreadBody>.fromOpaque(arg!).takeRetainedValue().run()
-        return nil
-    }, box)
-    precondition(rc == 0, "pthread_create: \(rc)")
-    return thread
 }
