@@ -59,7 +59,8 @@ public enum LookupError: Error, Equatable, Sendable, CustomStringConvertible {
 public final class AliasLookup {
     public let index: AliasIndex
     public let config: LookupConfig
-    private let configAliases: GlobAutomaton
+    /// nil without modprobe.d `alias` lines, the usual case: no automaton to build.
+    private let configAliases: GlobAutomaton?
     private let names: GlobAutomaton
     private let symbols: GlobAutomaton
     private let aliases: GlobAutomaton
@@ -79,7 +80,8 @@ public final class AliasLookup {
         let configEntries = config.aliases.enumerated().map { i, a in
             GlobSet.Entry(module: UInt32(i), order: UInt32(i), pattern: Array(a.pattern.utf8))
         }
-        configAliases = GlobAutomaton(GlobSet(entries: configEntries, syntax: .fnmatch), maxStates: maxStates)
+        configAliases = configEntries.isEmpty ? nil
+            : GlobAutomaton(GlobSet(entries: configEntries, syntax: .fnmatch), maxStates: maxStates)
         names = GlobAutomaton(index.names, maxStates: maxStates)
         symbols = GlobAutomaton(index.symbols, maxStates: maxStates)
         aliases = GlobAutomaton(index.aliases, maxStates: maxStates)
@@ -89,7 +91,7 @@ public final class AliasLookup {
         remove = config.removeModules.map { Array($0.utf8) }
     }
 
-    private var automata: [GlobAutomaton] { [configAliases, names, symbols, aliases, builtinNames, builtinAliases] }
+    private var automata: [GlobAutomaton] { [configAliases, names, symbols, aliases, builtinNames, builtinAliases].compactMap { $0 } }
 
     /// Total DFA cache resets so far, across sources.
     public var cacheFlushes: Int {
@@ -113,7 +115,7 @@ public final class AliasLookup {
         }
         let name = buffer
         return name.withUnsafeBufferPointer { input -> Result<LookupMatch, LookupError> in
-            var ids = configAliases.modules(matching: input)
+            var ids = configAliases?.modules(matching: input) ?? []
             if !ids.isEmpty {
                 let mods = ids.map { config.aliases[Int($0)].module }
                 for (i, m) in zip(ids, mods) where m.utf8.count + config.aliases[Int(i)].pattern.utf8.count + 2 > Self.pathMax {

@@ -10,16 +10,27 @@ public enum IndexCache {
         public var reused: Bool
         /// Why it was rebuilt, or why it could not be saved.
         public var notes: [String]
+        /// True when a reused file was not checked again because its `INDEX.verified`
+        /// marker showed it was checked in full earlier in this boot.
+        public var verifiedEarlier: Bool
 
-        public init(index: AliasIndex, reused: Bool, notes: [String]) {
-            self.index = index; self.reused = reused; self.notes = notes
+        public init(index: AliasIndex, reused: Bool, notes: [String], verifiedEarlier: Bool = false) {
+            self.index = index; self.reused = reused; self.notes = notes; self.verifiedEarlier = verifiedEarlier
         }
     }
 
     /// The cache file for a tree: one per modules directory inside `cacheDirectory`.
     public static func path(for modulesDirectory: String, in cacheDirectory: String) -> String {
-        let name = modulesDirectory.split(separator: "/").joined(separator: "_")
-        return (cacheDirectory.hasSuffix("/") ? cacheDirectory : cacheDirectory + "/") + (name.isEmpty ? "root" : name) + ".idx"
+        // The path's components joined by '_' (empty ones dropped), byte by byte: cheaper
+        // than split/joined, whose generic code costs a one-shot process more than the rest.
+        var name = [UInt8]()
+        var pendingSeparator = false
+        for c in modulesDirectory.utf8 {
+            if c == UInt8(ascii: "/") { pendingSeparator = !name.isEmpty; continue }
+            if pendingSeparator { name.append(UInt8(ascii: "_")); pendingSeparator = false }
+            name.append(c)
+        }
+        return (cacheDirectory.hasSuffix("/") ? cacheDirectory : cacheDirectory + "/") + (name.isEmpty ? "root" : String(decoding: name, as: UTF8.self)) + ".idx"
     }
 
     public static func open(modulesDirectory: String, cacheFile: String?) throws(TreeError) -> Opened {
@@ -32,8 +43,17 @@ public enum IndexCache {
         for f in ModuleTreeText.sources { stamps.append(try FileStamp.of(dir + f)) }
         do {
             if let mapped = try MappedFile.open(cacheFile) {
-                let decoded = try IndexFile.decode(mapped: mapped)
-                if decoded.stamps.count == stamps.count, zip(decoded.stamps, stamps).allSatisfy({ $0.sameVersion(as: $1) }) { return Opened(index: decoded, reused: true, notes: []) }
+                let markerPath = IndexVerifiedMarker.path(forIndex: cacheFile)
+                let marker = IndexVerifiedMarker(for: mapped)
+                let verifiedEarlier = marker?.isRecorded(at: markerPath) ?? false
+                let decoded = try IndexFile.decode(mapped: mapped, alreadyVerified: verifiedEarlier)
+                if decoded.stamps.count == stamps.count, zip(decoded.stamps, stamps).allSatisfy({ $0.sameVersion(as: $1) }) {
+                    if !verifiedEarlier {
+                        marker?.record(at: markerPath)
+                        mapped.dropResidentPages()
+                    }
+                    return Opened(index: decoded, reused: true, notes: [], verifiedEarlier: verifiedEarlier)
+                }
                 notes.append("\(cacheFile): module tree changed since it was built; rebuilding")
             } else {
                 notes.append("\(cacheFile): not built yet")

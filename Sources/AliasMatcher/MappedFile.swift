@@ -8,23 +8,51 @@ import SystemPackage
 /// page faults on what is touched, not a copy of the file.
 public final class MappedFile: @unchecked Sendable {
     public let bytes: UnsafeRawBufferPointer
+    /// fstat(2) of the file as it was mapped: which inode, and when it last changed.
+    public let identity: FileIdentity
 
     /// Maps `path`; nil when it does not exist.
     public static func open(_ path: String) throws(TreeError) -> MappedFile? {
         guard let fd = try SourceFile.openIfPresent(path) else { return nil }
         defer { try? fd.close() }
-        let size: Int64
-        do { size = try fd.seek(offset: 0, from: .end) } catch { throw .unreadable(path: path, errno: errno(of: error).rawValue) }
-        guard size > 0 else { return MappedFile(bytes: UnsafeRawBufferPointer(start: nil, count: 0)) }
+        let identity: FileIdentity
+        do { identity = FileIdentity(try fd.stat()) } catch { throw .unreadable(path: path, errno: error.rawValue) }
+        let size = identity.size
+        guard size > 0 else { return MappedFile(bytes: UnsafeRawBufferPointer(start: nil, count: 0), identity: identity) }
         guard let p = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd.rawValue, 0), p != MAP_FAILED else {
             throw .unreadable(path: path, errno: Glibc.errno)
         }
-        return MappedFile(bytes: UnsafeRawBufferPointer(start: p, count: Int(size)))
+        return MappedFile(bytes: UnsafeRawBufferPointer(start: p, count: Int(size)), identity: identity)
     }
 
-    private init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    private init(bytes: UnsafeRawBufferPointer, identity: FileIdentity) {
+        self.bytes = bytes
+        self.identity = identity
+    }
+
+    /// madvise(MADV_DONTNEED): gives back the pages a full read (the checksum) made resident;
+    /// they fault in again from the page cache when a lookup touches them. A long-lived
+    /// process otherwise keeps the whole file in its RSS.
+    public func dropResidentPages() {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_DONTNEED)
+    }
 
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+}
+
+/// What stat(2) says identifies one version of a file. The change time cannot be set from
+/// user space and moves on every write, so an equal identity means the same bytes.
+public struct FileIdentity: Equatable, Sendable {
+    public var device: UInt64, inode: UInt64, size: Int64
+    public var mtimeSeconds: Int64, mtimeNanoseconds: Int64
+    public var ctimeSeconds: Int64, ctimeNanoseconds: Int64
+
+    init(_ st: Stat) {
+        device = UInt64(st.deviceID.rawValue); inode = UInt64(st.inode.rawValue); size = st.size
+        mtimeSeconds = Int64(st.st_mtim.tv_sec); mtimeNanoseconds = Int64(st.st_mtim.tv_nsec)
+        ctimeSeconds = Int64(st.st_ctim.tv_sec); ctimeNanoseconds = Int64(st.st_ctim.tv_nsec)
     }
 }

@@ -65,7 +65,8 @@ public enum SourceFile {
         guard let fd = try openIfPresent(path) else { return nil }
         defer { try? fd.close() }
         var out = [UInt8]()
-        var chunk = 1 << 16
+        // /proc and /sys files report size 0 and are small: start at a page, not 64 KiB of zeros.
+        var chunk = 1 << 12
         do {
             // One allocation of the file's size; the loop still copes with files that grow.
             // Only a plausible size: a directory on ext4 reports LLONG_MAX here, and size + 1

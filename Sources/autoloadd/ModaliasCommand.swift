@@ -39,6 +39,7 @@ enum ModaliasCommand {
             warn("modalias: no MODALIAS given and none in the environment")
             return 2
         }
+        keptUntilExit.append(opened.lookup)
         var plan = LoadPlan()
         plan.add(aliases, lookup: opened.lookup, blacklist: opened.blacklist, loaded: ProcModules.names())
         for (alias, why) in plan.invalid { warn("modalias: \(String(decoding: alias, as: UTF8.self)): \(why)") }

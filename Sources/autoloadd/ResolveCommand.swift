@@ -38,6 +38,7 @@ enum ResolveCommand {
         case .run(let parsed, let o): (a, opened) = (parsed, o)
         }
         let lookup = opened.lookup
+        keptUntilExit.append(lookup)
         var out = OutputBuffer(fd: 1)
         var invalid = false
         func one(_ input: [UInt8]) {

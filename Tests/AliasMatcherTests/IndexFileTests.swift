@@ -101,4 +101,41 @@ import Testing
         #expect(third.notes.contains { $0.contains("checksum") })
         #expect(third.index == second.index)
     }
+
+    /// The `.verified` marker lets a later process skip the full check of the same file in
+    /// the same boot, and of no other: any write to the file, or a marker that does not
+    /// match, sends it back through the checksum.
+    @Test func verifiedMarkerCoversOnlyTheFileItWasWrittenFor() throws {
+        let dir = try Self.makeTree()
+        let cache = dir + "/cache/index.idx"
+        let marker = cache + ".verified"
+        #expect(!(try IndexCache.open(modulesDirectory: dir, cacheFile: cache)).reused)
+        // A file changed within the last second or two gets no marker: its ctime might not move yet.
+        #expect(!(try IndexCache.open(modulesDirectory: dir, cacheFile: cache)).verifiedEarlier)
+        #expect(!(try IndexCache.open(modulesDirectory: dir, cacheFile: cache)).verifiedEarlier)
+        sleep(3)
+        let checked = try IndexCache.open(modulesDirectory: dir, cacheFile: cache)
+        #expect(checked.reused && !checked.verifiedEarlier)
+        let trusted = try IndexCache.open(modulesDirectory: dir, cacheFile: cache)
+        #expect(trusted.reused && trusted.verifiedEarlier)
+        #expect(trusted.index == checked.index)
+
+        // A marker that is not this file's (another boot, say) is not believed, and is rewritten.
+        let f = fopen(marker, "w")!
+        fputs("autoload-index-verified v\(IndexFile.formatVersion) 00000000-0000-0000-0000-000000000000 1 2 3\n", f)
+        fclose(f)
+        #expect(!(try IndexCache.open(modulesDirectory: dir, cacheFile: cache)).verifiedEarlier)
+        #expect(try IndexCache.open(modulesDirectory: dir, cacheFile: cache).verifiedEarlier)
+
+        // A byte changed in place after the check: the marker no longer matches (ctime moved),
+        // so the checksum runs and the damage is found.
+        let g = fopen(cache, "r+")!
+        fseek(g, 64, SEEK_SET)
+        fputc(0xA5, g)
+        fclose(g)
+        let damaged = try IndexCache.open(modulesDirectory: dir, cacheFile: cache)
+        #expect(!damaged.reused && !damaged.verifiedEarlier)
+        #expect(damaged.notes.contains { $0.contains("checksum") })
+        #expect(damaged.index == checked.index)
+    }
 }
