@@ -10,19 +10,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 need=()
-for p in libkmod-dev kmod pkg-config gcc qemu-system-x86 busybox-static cpio python3; do
+for p in libkmod-dev kmod pkg-config gcc dpkg-dev libzstd-dev liblzma-dev qemu-system-x86 busybox-static cpio python3; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if ((${#need[@]})); then apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; fi
 
-swift build -c release --product autoloadd >&2
+bin=$(scripts/build-static.sh)
 read -r _arch KVER ROOT < <(scripts/kernel-tree.sh amd64)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The compiled index, built on the host, so the guest opens it instead of compiling (slow under TCG).
-.build/release/autoloadd index --modules-dir "$ROOT/lib/modules/$KVER" --cache-dir "$work/idx" >/dev/null
+"$bin" index --modules-dir "$ROOT/lib/modules/$KVER" --cache-dir "$work/idx" >/dev/null
 mv "$work"/idx/*.idx "$work/lib_modules_$KVER.idx"
-vm=(--binary .build/release/autoloadd --add "$work/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx")
+vm=(--binary "$bin" --add "$work/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx")
 
 echo "== booting $KVER: oracle (kmod modprobe -a -b over every MODALIAS, to a fixpoint)" >&2
 scripts/vm/run.sh "${vm[@]}" --scenario oracle-modprobe --append autoload.scan=uevent --out "$work/oracle" >"$work/oracle.txt"

@@ -13,9 +13,13 @@ public enum IndexCache {
         /// True when a reused file was not checked again because its `INDEX.verified`
         /// marker showed it was checked in full earlier in this boot.
         public var verifiedEarlier: Bool
+        /// The mapped file a reused index reads from (its pages can be given back when idle).
+        public var mapping: MappedFile?
 
-        public init(index: AliasIndex, reused: Bool, notes: [String], verifiedEarlier: Bool = false) {
+        public init(index: AliasIndex, reused: Bool, notes: [String], verifiedEarlier: Bool = false,
+                    mapping: MappedFile? = nil) {
             self.index = index; self.reused = reused; self.notes = notes; self.verifiedEarlier = verifiedEarlier
+            self.mapping = mapping
         }
     }
 
@@ -52,7 +56,7 @@ public enum IndexCache {
                         marker?.record(at: markerPath)
                         mapped.dropResidentPages()
                     }
-                    return Opened(index: decoded, reused: true, notes: [], verifiedEarlier: verifiedEarlier)
+                    return Opened(index: decoded, reused: true, notes: [], verifiedEarlier: verifiedEarlier, mapping: mapped)
                 }
                 notes.append("\(cacheFile): module tree changed since it was built; rebuilding")
             } else {

@@ -36,15 +36,14 @@ ensure_binary() {
         command -v swift >/dev/null || die "no --binary given and no swift on PATH to build one"
         # The build links libkmod (found through pkg-config), as the main README says.
         local missing=() p
-        for p in libkmod-dev pkg-config; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+        for p in libkmod-dev pkg-config dpkg-dev libzstd-dev liblzma-dev; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
         if ((${#missing[@]})); then
             log "apt-get install ${missing[*]}"
             apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >/dev/null ||
                 die "apt-get install ${missing[*]} failed"
         fi
-        log "building autoloadd (swift build -c release)"
-        (cd "$REPO" && swift build -c release >&2) || die "swift build failed"
-        BINARY=$REPO/.build/release/autoloadd
+        log "building the static autoloadd (scripts/build-static.sh)"
+        BINARY=$("$REPO/scripts/build-static.sh") || die "scripts/build-static.sh failed"
     fi
     [[ -x $BINARY ]] || die "no executable autoloadd at $BINARY"
 }

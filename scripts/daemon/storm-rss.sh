@@ -13,7 +13,7 @@ while (($#)); do
         *) secs=$1; shift ;;
     esac
 done
-[[ -n $bin ]] || { swift build -c release --product autoloadd >&2; bin=.build/release/autoloadd; }
+[[ -n $bin ]] || bin=$(scripts/build-static.sh)
 read -r _arch KVER ROOT < <(scripts/kernel-tree.sh amd64)
 tree=$ROOT/lib/modules/$KVER
 work=$(mktemp -d)

@@ -21,7 +21,7 @@ while (($#)); do
     esac
 done
 cd "$REPO"
-if [[ -z $BINARY ]]; then swift build -c release --product autoloadd >&2; BINARY=.build/release/autoloadd; fi
+if [[ -z $BINARY ]]; then BINARY=$(scripts/build-static.sh); fi
 read -r _arch KVER ROOT < <(scripts/kernel-tree.sh amd64)
 OUT=${OUT:-$(mktemp -d /tmp/compare-hotplug.XXXXXX)}
 mkdir -p "$OUT"

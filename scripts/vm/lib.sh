@@ -172,10 +172,10 @@ hotplug_wait_for_modules() {
     section new-modules setdiff /run/hp-before /run/hp-after
 }
 
-# rss_report NAME: after 2 s idle, VmRSS of the oldest process called NAME and of all of them
+# rss_report NAME: after 5 s idle, VmRSS of the oldest process called NAME and of all of them
 # (udevd keeps worker processes), in kB.
 rss_report() {
-    sleep 2
+    sleep 5
     _main='' _minpid='' _total=0 _n=0
     for _s in /proc/[0-9]*/status; do
         read -r _ _comm <"$_s" 2>/dev/null || continue

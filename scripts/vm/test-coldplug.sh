@@ -9,7 +9,7 @@
 # oracle's boot ended with: none missing, none extra.
 #
 # Usage: scripts/vm/test-coldplug.sh [--binary PATH] [--out DIR] [--timeout S]
-#   --binary PATH   autoloadd to test (default: swift build -c release --product autoloadd)
+#   --binary PATH   autoloadd to test (default: the static build, scripts/build-static.sh)
 #   --out DIR       keep both boots' output there (default: a temporary directory, kept on failure)
 # Exit status: 0 pass; 1 a difference, a non-zero exit, or a boot that failed (the message
 # says which); 2 usage.
@@ -32,8 +32,7 @@ while (($#)); do
     esac
 done
 if [[ -z $BINARY ]]; then
-    (cd "$REPO" && swift build -c release --product autoloadd >&2)
-    BINARY=$REPO/.build/release/autoloadd
+    BINARY=$("$REPO/scripts/build-static.sh")
 fi
 [[ -x $BINARY ]] || { say "FAIL: no autoloadd binary at $BINARY"; exit 1; }
 KEEP=1

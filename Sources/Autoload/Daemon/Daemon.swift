@@ -23,6 +23,8 @@ public final class Daemon {
         public var queueCapacity = 4096
         /// Before READY=1: how long no kernel event may arrive once the queue is idle.
         public var settleSeconds = 0.2
+        /// After READY=1: quiet this long (no event, queue idle), memory is given back once.
+        public var idleTrimSeconds = 2.0
         /// Exit after this many accepted kernel events (tests); nil = until a signal.
         public var maxEvents: Int?
         public init(setup: ResolverSetup) { self.setup = setup }
@@ -71,6 +73,7 @@ public final class Daemon {
         var resyncPending: String? = options.coldplug ? "coldplug" : nil
         if !options.coldplug { ready = true; announceReady(start) }
         var handled = 0
+        var trimmed = false
         while true {
             if let reason = resyncPending, queue.queuedCount < queue.capacity / 2 {
                 resyncPending = nil
@@ -81,10 +84,15 @@ public final class Daemon {
                 ready = true
                 announceReady(start)
             }
+            if ready, !trimmed, resyncPending == nil, monotonicSeconds() - lastEvent >= options.idleTrimSeconds, queue.isIdle {
+                trimmed = true
+                releaseIdleMemory(resolver)
+            }
             var fds = [pollfd(fd: listener.descriptor, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
-            // Until ready (or while a resync waits for room), wake up to check the queue.
-            let timeout: Int32 = ready && resyncPending == nil ? -1 : 50
+            // Until ready (or while a resync waits for room), wake up to check the queue;
+            // once ready, every half second until the quiet period's memory is given back.
+            let timeout: Int32 = resyncPending != nil || !ready ? 50 : trimmed ? -1 : 500
             do {
                 _ = try syscallRetrying { poll(&fds, nfds_t(fds.count), timeout) }
             } catch { throw .socket("poll", error) }
@@ -124,6 +132,7 @@ public final class Daemon {
                 case .accepted(let message):
                     counters.accepted += 1
                     lastEvent = monotonicSeconds()
+                    trimmed = false
                     if !checked { refresh(resolver, queue); checked = true }
                     if handle(message, resolver, queue) { resyncPending = "queue full" }
                     handled += 1
@@ -144,8 +153,13 @@ public final class Daemon {
     private func announceReady(_ start: Double) {
         emit(.ready(seconds: monotonicSeconds() - start))
         if let e = SystemdNotify.send("READY=1") { emit(.error("sd_notify: \(e)")) }
-        // Coldplug's burst (32 loader threads, each with a libkmod context, now gone) leaves
-        // freed heap in glibc's per-thread arenas; give it back before idling for hours.
+    }
+
+    /// Once per quiet period: the index pages lookups made resident, and the freed heap that
+    /// a burst of loads (loader threads, each with a libkmod context, now gone) leaves in
+    /// glibc's per-thread arenas. The next event faults back what it needs.
+    private func releaseIdleMemory(_ resolver: FreshResolver) {
+        resolver.releaseIndexPages()
         malloc_trim(0)
     }
 

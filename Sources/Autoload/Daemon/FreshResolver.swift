@@ -28,6 +28,10 @@ public final class FreshResolver {
     }
 
     public var lookup: AliasLookup { opened.lookup }
+
+    /// Gives back the index file's resident pages (MADV_DONTNEED): an idle daemon keeps only
+    /// what it allocated; the next lookup faults in what it touches from the page cache.
+    public func releaseIndexPages() { opened.indexMapping?.dropResidentPages() }
     public var blacklist: Set<String> { opened.blacklist }
 
     public enum Refresh {

@@ -35,6 +35,8 @@ public struct ResolverSetup: Sendable {
         public var reusedIndex: Bool
         /// modprobe.d `blacklist` names and `modprobe.blacklist=` from the kernel command line.
         public var blacklist: Set<String>
+        /// The compiled index file's mapping, when the index was read from it.
+        public var indexMapping: MappedFile?
     }
 
     public func open() throws(SetupError) -> Opened {
@@ -55,6 +57,6 @@ public struct ResolverSetup: Sendable {
         } catch { throw .kmod(error) }
         return Opened(lookup: AliasLookup(index: opened.index, config: config),
                       notes: opened.notes + opened.index.diagnostics, reusedIndex: opened.reused,
-                      blacklist: Set(blacklist))
+                      blacklist: Set(blacklist), indexMapping: opened.mapping)
     }
 }
