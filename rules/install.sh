@@ -7,7 +7,7 @@
 # Usage: rules/install.sh [--destdir DIR] [--binary PATH] [--no-binary]
 #   --destdir DIR   root to install into (default /; e.g. a chroot or package dir)
 #   --binary PATH   autoloadd to install as DIR/usr/sbin/autoloadd
-#                   (default: .build/release/autoloadd of this checkout)
+#                   (default: .build-static/release/autoloadd, from scripts/build-static.sh)
 #   --no-binary     install only the integration files
 #
 # Installed (paths on a merged-/usr Debian 12):
@@ -25,7 +25,7 @@
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-DESTDIR=/ BINARY=$HERE/../.build/release/autoloadd WITH_BINARY=1
+DESTDIR=/ BINARY=$HERE/../.build-static/release/autoloadd WITH_BINARY=1
 
 die() { echo "install.sh: error: $*" >&2; exit 1; }
 
@@ -42,7 +42,7 @@ done
 D=${DESTDIR%/}
 
 if [ "$WITH_BINARY" = 1 ]; then
-    [ -x "$BINARY" ] || die "no autoloadd binary at $BINARY (build it: swift build -c release; or pass --binary)"
+    [ -x "$BINARY" ] || die "no autoloadd binary at $BINARY (build it: scripts/build-static.sh; or pass --binary)"
     install -D -m 755 "$BINARY" "$D/usr/sbin/autoloadd"
 fi
 

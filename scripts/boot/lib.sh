@@ -81,14 +81,16 @@ work_root() {
     cp "$KROOT/boot/config-$KVER" "$w/boot/"
 }
 
-# install_autoload ROOT: rules/install.sh into ROOT, plus the Swift runtime the
-# binary links (RUNPATH /opt/swift/...) copied from the host to the same paths,
+# install_autoload ROOT: rules/install.sh into ROOT, plus (for a dynamic build) the Swift
+# runtime the binary links (RUNPATH /opt/swift/...) copied from the host to the same paths,
 # standing in for the runtime package a distribution build would depend on.
 # Everything else comes from the chroot's own packages (libkmod2, libc).
 # Leaves ROOT's ldd output in $WORK/ldd.txt.
 install_autoload() {
     local root=$1 lib
     "$REPO/rules/install.sh" --destdir "$root" --binary "$BINARY" >&2
+    # The static build (scripts/build-static.sh) has no ELF interpreter: nothing to link.
+    if ! readelf -l "$BINARY" | grep -q INTERP; then : >"$WORK/ldd.txt"; return 0; fi
     while read -r lib; do
         [[ -e $root$lib ]] && continue
         install -D -m 644 "$(readlink -f "$lib")" "$root$lib"
