@@ -3,7 +3,8 @@
 # (amd64 and arm64, the archive's 6.1 and 6.12 kernels), builds, and runs every test.
 # Then the real-kernel test: `autoloadd coldplug` in Debian's kernel under qemu (TCG) must load
 # exactly what systemd-udevd loads (scripts/vm/test-coldplug.sh; two boots, a few minutes).
-# AUTOLOAD_SKIP_VM=1 skips it (for quick local runs; CI never sets it).
+# Also a 10 s fuzz smoke run per libFuzzer target (scripts/fuzz.sh).
+# AUTOLOAD_SKIP_VM=1 / AUTOLOAD_SKIP_FUZZ=1 skip those (for quick local runs; CI never sets them).
 # Needs the packages .ci/run installs (libkmod-dev, kmod, gcc, qemu-system-x86, busybox-static,
 # cpio, python3, udev).
 set -euo pipefail
@@ -18,8 +19,18 @@ AUTOLOAD_KERNEL_TREES=$(IFS=:; echo "${trees[*]}")
 export AUTOLOAD_KERNEL_TREES AUTOLOAD_REQUIRE_KERNEL_TREES=1
 echo "module trees: ${AUTOLOAD_KERNEL_TREES//:/ }"
 
+# The real-kernel uevent suites must run, not skip themselves: CI is root with netlink.
+export AUTOLOAD_REQUIRE_UEVENTS=${AUTOLOAD_REQUIRE_UEVENTS:-1}
 swift build --build-tests
 swift test --skip-build
+
+# Fuzz smoke run: every libFuzzer target for 10 s and 100,000 AliasMatcher = fnmatch(3)
+# pairs (ASan; a crash or a disagreement fails). Long runs: Fuzz/README.md.
+if [[ ${AUTOLOAD_SKIP_FUZZ:-0} == 1 ]]; then
+    echo "AUTOLOAD_SKIP_FUZZ=1: fuzz smoke run skipped"
+else
+    FUZZ_LOG_DIR=${FUZZ_LOG_DIR:-$(mktemp -d /tmp/autoload-fuzz.XXXXXX)} scripts/fuzz.sh 10
+fi
 
 if [[ ${AUTOLOAD_SKIP_VM:-0} == 1 ]]; then
     echo "AUTOLOAD_SKIP_VM=1: real-kernel coldplug test skipped"
