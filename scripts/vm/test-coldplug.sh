@@ -9,8 +9,12 @@
 # oracle's boot ended with: none missing, none extra.
 #
 # Usage: scripts/vm/test-coldplug.sh [--binary PATH] [--out DIR] [--timeout S]
+#                                     [--devices SET] [--qemu-arg ARG]...
 #   --binary PATH   autoloadd to test (default: the static build, scripts/build-static.sh)
 #   --out DIR       keep both boots' output there (default: a temporary directory, kept on failure)
+#   --devices SET   run.sh's device set (full, all, minimal, none; default full)
+#   --qemu-arg ARG  one more qemu argument, repeatable: another machine than the usual, e.g.
+#                   --devices minimal --qemu-arg -device --qemu-arg virtio-net-pci,netdev=x ...
 # Exit status: 0 pass; 1 a difference, a non-zero exit, or a boot that failed (the message
 # says which); 2 usage.
 set -euo pipefail
@@ -21,9 +25,11 @@ REPO=$(cd "$HERE/../.." && pwd)
 say() { printf 'test-coldplug: %s\n' "$*" >&2; }
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 
-BINARY='' OUT='' TIMEOUT=900
+BINARY='' OUT='' TIMEOUT=900 MACHINE=()
 while (($#)); do
     case $1 in
+        --devices) MACHINE+=(--devices "${2:?}"); shift 2 ;;
+        --qemu-arg) MACHINE+=(--qemu-arg "${2:?}"); shift 2 ;;
         --binary) BINARY=${2:?}; shift 2 ;;
         --out) OUT=${2:?}; shift 2 ;;
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
@@ -45,7 +51,7 @@ read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" amd64)
     { say "FAIL: autoloadd index on the host failed:"; cat "$OUT/index.log" >&2; exit 1; }
 mv "$OUT"/idx/*.idx "$OUT/lib_modules_$KVER.idx"
 VM=(--udev --binary "$BINARY:/usr/bin/autoloadd" --add "$OUT/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx"
-    --append autoload.kmodprobe=keep --timeout "$TIMEOUT")
+    --append autoload.kmodprobe=keep --timeout "$TIMEOUT" ${MACHINE[@]+"${MACHINE[@]}"})
 
 boot() {  # NAME SCENARIO -> $OUT/NAME/, $OUT/NAME.txt
     say "booting $KVER: $1 ($2)"
