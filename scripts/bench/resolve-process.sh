@@ -10,12 +10,17 @@
 #                                       then kmod_module_new_from_lookup per line)
 #     checks that autoloadd's and libkmod's outputs are identical (diff), and times them.
 #  2. One string per process, as a udev RUN helper would:
-#       autoloadd resolve X  vs  modprobe -n -d ROOT -S KVER X  and  modprobe -R ...
+#       autoloadd modalias --dry-run X (the helper's own command; cache file built, one
+#       warm-up run first) and autoloadd resolve X  vs  modprobe -n -d ROOT -S KVER X
+#       and modprobe -R ...
 #
 # Times with hyperfine (installed with apt-get when missing), else a loop of `time`.
+# Prints markdown tables and writes BENCH_DIR/results.tsv (for scripts/bench/report.py):
+#   command mean stddev unit ratio ratio_is section strings runs kernel
+# ratio is "libkmod loop / this" for the corpus runs, "this / modprobe -n X" for one string.
 # Environment: RUNS (hyperfine runs for the 100k corpus, default 5), COUNT (corpus size,
 # default 100000), SCRATCH (swift build scratch path, default .build-bench),
-# BENCH_DIR (work files, default $SCRATCH/bench).
+# BENCH_DIR (work files, default $SCRATCH/bench), AUTOLOADD (time this binary, no build).
 set -euo pipefail
 export LC_ALL=C PATH="$PATH:/usr/sbin:/sbin"
 
@@ -27,6 +32,8 @@ COUNT=${COUNT:-100000}
 SCRATCH=${SCRATCH:-$repo/.build-bench}
 work=${BENCH_DIR:-$SCRATCH/bench}
 mkdir -p "$work"
+tsv=$work/results.tsv
+rm -f "$tsv" "$tsv.tmp"
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -34,9 +41,14 @@ IFS=$'\t' read -r _arch kver root < <("$repo/scripts/kernel-tree.sh" "$spec" | t
 moddir="$root/lib/modules/$kver"
 log "tree: $moddir"
 
-log "building autoloadd (swift build -c release --scratch-path $SCRATCH)"
-swift build -c release --package-path "$repo" --scratch-path "$SCRATCH" --product autoloadd >&2
-autoloadd="$SCRATCH/release/autoloadd"
+if [[ -n ${AUTOLOADD:-} ]]; then
+    autoloadd=$AUTOLOADD
+    log "autoloadd: $autoloadd (AUTOLOADD, not rebuilt)"
+else
+    log "building autoloadd (swift build -c release --scratch-path $SCRATCH)"
+    swift build -c release --package-path "$repo" --scratch-path "$SCRATCH" --product autoloadd >&2
+    autoloadd="$SCRATCH/release/autoloadd"
+fi
 
 log "compiling kmod-resolve (cc -O2 ... -lkmod)"
 cc -O2 -Wall -o "$work/kmod-resolve" "$here/kmod-resolve.c" -lkmod
@@ -85,7 +97,8 @@ fi
 
 # mean seconds from a hyperfine JSON export, by command name
 mean() { python3 -c 'import json,sys; r={x["command"]:x for x in json.load(open(sys.argv[1]))["results"]}; print("%.6f" % r[sys.argv[2]]["mean"])' "$1" "$2"; }
-stddev() { python3 -c 'import json,sys; r={x["command"]:x for x in json.load(open(sys.argv[1]))["results"]}; print("%.6f" % r[sys.argv[2]]["stddev"])' "$1" "$2"; }
+stddev() { python3 -c 'import json,sys; r={x["command"]:x for x in json.load(open(sys.argv[1]))["results"]}; s=r[sys.argv[2]]["stddev"]; print("nan" if s is None else "%.6f" % s)' "$1" "$2"; }
+nruns() { python3 -c 'import json,sys; r={x["command"]:x for x in json.load(open(sys.argv[1]))["results"]}; print(len(r[sys.argv[2]]["times"]))' "$1" "$2"; }
 ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
 
 # time_loop NAME RUNS COMMAND: mean wall seconds of COMMAND (a shell string), without hyperfine.
@@ -110,7 +123,7 @@ cmd_kmod="$(q "$kmodresolve" "$moddir") < $(q "$corpus") > /dev/null 2>&1"
 echo
 echo "## Whole process, $lines strings per run (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
-declare -A M S
+declare -A M S N
 if command -v hyperfine >/dev/null 2>&1; then
     hyperfine --warmup 1 --runs "$RUNS" --style basic --export-json "$work/hf-100k.json" \
         --export-markdown "$work/hf-100k.md" \
@@ -119,6 +132,7 @@ if command -v hyperfine >/dev/null 2>&1; then
         -n "autoloadd resolve --no-cache -" "$cmd_nocache" -i >&2
     for n in "libkmod loop" "autoloadd resolve -" "autoloadd resolve --no-cache -"; do
         M[$n]=$(mean "$work/hf-100k.json" "$n"); S[$n]=$(stddev "$work/hf-100k.json" "$n")
+        N[$n]=$(nruns "$work/hf-100k.json" "$n")
     done
     tool="hyperfine --warmup 1 --runs $RUNS"
 else
@@ -127,6 +141,7 @@ else
             "libkmod loop") c=$cmd_kmod ;; "autoloadd resolve -") c=$cmd_autoload ;; *) c=$cmd_nocache ;;
         esac
         read -r M[$n] S[$n] < <(time_loop "$n" "$RUNS" "$c")
+        N[$n]=$RUNS
     done
     tool="python time loop, $RUNS runs"
 fi
@@ -137,6 +152,8 @@ echo "|---|---:|---:|---:|---:|"
 for n in "libkmod loop" "autoloadd resolve -" "autoloadd resolve --no-cache -"; do
     per=$(python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) * 1e9 / int(sys.argv[2])))' "${M[$n]}" "$lines")
     echo "| $n | ${M[$n]} | ${S[$n]} | $per | $(ratio "${M[libkmod loop]}" "${M[$n]}")x |"
+    printf '%s\t%s\t%s\ts\t%s\tlibkmod loop / this\tcorpus\t%s\t%s\t%s\n' "$n" "${M[$n]}" "${S[$n]}" \
+        "$(ratio "${M[libkmod loop]}" "${M[$n]}")" "$lines" "${N[$n]}" "$kver" >>"$tsv.tmp"
 done
 
 # One string per process: the udev RUN helper's cost.
@@ -144,8 +161,12 @@ x=${ALIAS:-pci:v00008086d00001533sv00008086sd00000000bc02sc00i00}
 echo
 echo "## One string per process: $x -> $("${resolve[@]}" "$x" | cut -f2) (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
-single_names=("autoloadd resolve X" "autoloadd resolve --no-cache X" "modprobe -n X" "modprobe -R X" "kmod-resolve (echo X |)" "autoloadd --version (start-up floor)")
+modalias=("$autoloadd" modalias --dry-run --root "$root" --kernel "$kver" --cache-dir "$cache")
+# The helper's cache file exists (built above); one warm-up run before any timing.
+"${modalias[@]}" "$x" >/dev/null || log "warning: autoloadd modalias --dry-run $x exited $?"
+single_names=("autoloadd modalias --dry-run X" "autoloadd resolve X" "autoloadd resolve --no-cache X" "modprobe -n X" "modprobe -R X" "kmod-resolve (echo X |)" "autoloadd --version (start-up floor)")
 single_cmds=(
+    "$(q "${modalias[@]}" "$x")"
     "$(q "${resolve[@]}" "$x")"
     "$(q "$autoloadd" resolve --root "$root" --kernel "$kver" --no-cache "$x")"
     "$(q modprobe -n -d "$root" -S "$kver" "$x")"
@@ -158,22 +179,36 @@ if command -v hyperfine >/dev/null 2>&1; then
     for i in "${!single_names[@]}"; do args+=(-n "${single_names[$i]}" "${single_cmds[$i]}"); done
     hyperfine --warmup 3 --min-runs 30 --style basic --export-json "$work/hf-single.json" \
         --export-markdown "$work/hf-single.md" -i "${args[@]}" >&2
-    for n in "${single_names[@]}"; do M[$n]=$(mean "$work/hf-single.json" "$n"); S[$n]=$(stddev "$work/hf-single.json" "$n"); done
+    for n in "${single_names[@]}"; do
+        M[$n]=$(mean "$work/hf-single.json" "$n"); S[$n]=$(stddev "$work/hf-single.json" "$n")
+        N[$n]=$(nruns "$work/hf-single.json" "$n")
+    done
     tool="hyperfine --warmup 3 --min-runs 30 (through sh; hyperfine subtracts the shell's start-up)"
 else
     for i in "${!single_names[@]}"; do
         read -r M[${single_names[$i]}] S[${single_names[$i]}] < <(time_loop x 30 "${single_cmds[$i]} >/dev/null")
+        N[${single_names[$i]}]=30
     done
     tool="python time loop, 30 runs (includes sh start-up)"
 fi
 echo "($tool)"
 echo
-echo "| command | mean ms | ± ms | this / autoloadd resolve X |"
-echo "|---|---:|---:|---:|"
+echo "| command | mean ms | ± ms | this / autoloadd resolve X | this / modprobe -n X |"
+echo "|---|---:|---:|---:|---:|"
 base=${M["autoloadd resolve X"]}
+ms() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) * 1e3))' "$1"; }
 for n in "${single_names[@]}"; do
-    echo "| $n | $(python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) * 1e3))' "${M[$n]}") | $(python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) * 1e3))' "${S[$n]}") | $(ratio "${M[$n]}" "$base")x |"
+    echo "| $n | $(ms "${M[$n]}") | $(ms "${S[$n]}") | $(ratio "${M[$n]}" "$base")x | $(ratio "${M[$n]}" "${M["modprobe -n X"]}")x |"
+    printf '%s\t%s\t%s\tms\t%s\tthis / modprobe -n X\tone string\t1\t%s\t%s\n' "$n" "$(ms "${M[$n]}")" "$(ms "${S[$n]}")" \
+        "$(ratio "${M[$n]}" "${M["modprobe -n X"]}")" "${N[$n]}" "$kver" >>"$tsv.tmp"
 done
+{
+    printf 'command\tmean\tstddev\tunit\tratio\tratio_is\tsection\tstrings\truns\tkernel\n'
+    cat "$tsv.tmp"
+} >"$tsv"
+rm -f "$tsv.tmp"
 echo
 echo "Commands:"
 printf '  %s\n' "$cmd_kmod" "$cmd_autoload" "$cmd_nocache" "${single_cmds[@]}"
+echo
+echo "results: $tsv"
