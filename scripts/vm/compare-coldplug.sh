@@ -21,6 +21,8 @@
 #                         directory under /tmp, kept)
 #   --timeout S           per boot (default 600)
 #   --append ARGS         extra kernel command line for every boot
+#   --devices SET         run.sh's device set (full, all, minimal, none; default full)
+#   --qemu-arg ARG        one more qemu argument for every boot, repeatable (another machine)
 # Needs root on Debian 12 (installs qemu, busybox-static, udev, ... on first use).
 # Exit status: 0 all boots succeeded; 1 some boot failed (still summarised); 2 usage.
 set -euo pipefail
@@ -33,7 +35,7 @@ die() { log "error: $*"; exit 2; }
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 
 BINARY='' BINARY_B='' RUNS=3 CONTENDERS=autoloadd,udevd,alpine,mdev,floor FLOOR_FROM=udevd REF=udevd
-OUT='' TIMEOUT=600 APPEND=''
+OUT='' TIMEOUT=600 APPEND='' MACHINE=()
 while (($#)); do
     case $1 in
         --binary) BINARY=${2:?}; shift 2 ;;
@@ -45,6 +47,8 @@ while (($#)); do
         --out) OUT=${2:?}; shift 2 ;;
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         --append) APPEND="$APPEND ${2:?}"; shift 2 ;;
+        --devices) MACHINE+=(--devices "${2:?}"); shift 2 ;;
+        --qemu-arg) MACHINE+=(--qemu-arg "${2:?}"); shift 2 ;;
         -h|--help) usage 0 ;;
         *) log "unknown argument: $1"; usage 2 ;;
     esac
@@ -78,7 +82,7 @@ mkdir -p "$OUT"
 
 # ---- one initramfs for all (the floor's adds only its list) --------------------------
 read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" amd64)
-COMMON=(--udev --timeout "$TIMEOUT" --append "autoload.kmodprobe=keep$APPEND")
+COMMON=(--udev --timeout "$TIMEOUT" --append "autoload.kmodprobe=keep$APPEND" ${MACHINE[@]+"${MACHINE[@]}"})
 if [[ -n $BINARY ]]; then
     # The compiled index goes in, as an initramfs hook would leave it; the guest's tree path
     # is /lib/modules/KVER, hence the file name.
