@@ -7,8 +7,9 @@
 #   coldplug  scripts/vm/compare-coldplug.sh --runs N (static autoloadd)                ~30 min
 #   report    scripts/bench/report.py over all of the above (DIR/report.md)
 # Each step's stdout and stderr go to DIR/STEP.md and DIR/STEP.log; a failing step is
-# reported and the others still run. The static binary (scripts/build-static.sh) is built once
-# for the VM steps (DIR/build-static.log).
+# reported and the others still run. The static binary (scripts/build-static.sh), the one
+# rules/install.sh installs, is built once and measured by the process and VM steps
+# (DIR/build-static.log).
 #
 # Usage: scripts/bench/all.sh [--out DIR] [--skip STEP[,STEP]] [--runs N] [--update-readme]
 #   --out DIR          results directory (default /tmp/autoload-bench.YYYYmmdd-HHMMSS)
@@ -102,7 +103,12 @@ vm_step() {  # vm_step SCRIPT ARGS...: a VM comparison with the static binary
     "$@" --binary "$BINARY"
 }
 
-step process env BENCH_DIR="$OUT/process" "$HERE/resolve-process.sh"
+# The installed binary is the static one: the per-process figures (udev helper) are its.
+process_step() {
+    static_binary || return 3
+    env BENCH_DIR="$OUT/process" AUTOLOADD="$BINARY" "$HERE/resolve-process.sh"
+}
+step process process_step
 step lookup lookup_ratio
 step hotplug vm_step "$REPO/scripts/vm/compare-hotplug.sh" --runs "$RUNS" --out "$OUT/hotplug"
 step coldplug vm_step "$REPO/scripts/vm/compare-coldplug.sh" --runs "$RUNS" --out "$OUT/coldplug"
