@@ -3,13 +3,13 @@
 /// from the compiled index file (`IndexFile`).
 public struct AliasIndex: Sendable, Equatable {
     /// Loadable modules in modules.dep order; a module's id is its libkmod priority.
-    public internal(set) var modules: [String]
+    public internal(set) var modules: NameTable
     /// Exact module names (modules.dep) → module id.
     public internal(set) var names: GlobSet
     public internal(set) var aliases: GlobSet
     public internal(set) var symbols: GlobSet
     /// Builtin module names as the lookups return them; ids for the two builtin sets.
-    public internal(set) var builtinModules: [String]
+    public internal(set) var builtinModules: NameTable
     public internal(set) var builtinNames: GlobSet
     public internal(set) var builtinAliases: GlobSet
     /// The stamps of `ModuleTreeText.sources` when the index was built.
@@ -81,11 +81,11 @@ public struct AliasIndex: Sendable, Equatable {
         }
         let orders = Self.builtinAliasOrders(builtinAliasEntries.map { ($0.pattern, Int($0.literalPrefix!)) })
         for i in builtinAliasEntries.indices { builtinAliasEntries[i].order = orders[i] }
-        self.modules = modules
+        self.modules = NameTable(modules)
         self.names = GlobSet(entries: nameEntries, syntax: .literal)
         self.aliases = GlobSet(entries: aliasEntries, syntax: .kmodIndex)
         self.symbols = GlobSet(entries: symbolEntries, syntax: .kmodIndex)
-        self.builtinModules = builtinModules
+        self.builtinModules = NameTable(builtinModules)
         self.builtinNames = GlobSet(entries: builtinNameEntries, syntax: .literal)
         self.builtinAliases = GlobSet(entries: builtinAliasEntries, syntax: .kmodIndex)
         self.stamps = stamps
@@ -126,7 +126,7 @@ public struct AliasIndex: Sendable, Equatable {
 
 extension AliasIndex {
     /// Reassembles an index read from `IndexFile`.
-    init(modules: [String], names: GlobSet, aliases: GlobSet, symbols: GlobSet, builtinModules: [String],
+    init(modules: NameTable, names: GlobSet, aliases: GlobSet, symbols: GlobSet, builtinModules: NameTable,
          builtinNames: GlobSet, builtinAliases: GlobSet, stamps: [FileStamp], diagnostics: [String]) {
         self.modules = modules; self.names = names; self.aliases = aliases; self.symbols = symbols
         self.builtinModules = builtinModules; self.builtinNames = builtinNames

@@ -68,6 +68,12 @@ struct BinaryReader {
     mutating func u32s() throws(Failure) -> IndexArray<UInt32> { try array(UInt32.self) }
     mutating func u8s() throws(Failure) -> IndexArray<UInt8> { try array(UInt8.self) }
     mutating func u64s() throws(Failure) -> IndexArray<UInt64> { try array(UInt64.self) }
+    /// A `strings` table as a `NameTable` of views (checked only when `verify`).
+    mutating func nameTable(verify: Bool) throws(Failure) -> NameTable {
+        let table = NameTable(ends: try u32s(), blob: try u8s())
+        guard !verify || table.isConsistent else { throw .invalid("string offsets") }
+        return table
+    }
     mutating func strings() throws(Failure) -> [[UInt8]] {
         let ends = try u32s()
         let blob = try u8s()

@@ -98,8 +98,8 @@ public enum IndexFile {
                 stamps.append(FileStamp(device: try r.u64(), inode: try r.u64(), size: try r.i64(),
                                         mtimeSeconds: try r.i64(), mtimeNanoseconds: try r.i64()))
             }
-            let modules = try r.strings().map { String(decoding: $0, as: UTF8.self) }
-            let builtin = try r.strings().map { String(decoding: $0, as: UTF8.self) }
+            let modules = try r.nameTable(verify: verify)
+            let builtin = try r.nameTable(verify: verify)
             let diagnostics = try r.strings().map { String(decoding: $0, as: UTF8.self) }
             var sets = [GlobSet]()
             for _ in 0..<5 { sets.append(try decodeSet(&r, verify: verify)) }

@@ -152,6 +152,6 @@ public func fuzzIndexFile(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard case .success(let reopened) = again, reopened == index else { fatalError("re-encoded index differs: \(again)") }
     let lookup = AliasLookup(index: index, maxStates: 8)
     for p in probes { _ = lookup.lookup(p) }
-    for m in index.modules.prefix(4) + index.builtinModules.prefix(4) { _ = lookup.lookup(m) }
+    for m in Array(index.modules.prefix(4)) + Array(index.builtinModules.prefix(4)) { _ = lookup.lookup(m) }
     return 0
 }
