@@ -67,5 +67,46 @@ import Autoload
         #expect(loads("mtd", "mtd3ro", ["MTD_FTL": "smartmedia"]) == ["sm_ftl"])
         #expect(loads("mtd", "mtd3", ["MTD_FTL": "smartmedia"]).isEmpty)
         #expect(loads("pci", "0000:00:01.0", ["MODALIAS": "pci:v1"]).isEmpty)
+        #expect(loads("scsi", "0:0:0:0", ["DEVTYPE": "scsi_device"]) == ["sg"])
+        #expect(loads("scsi", "host0", ["DEVTYPE": "scsi_host"]).isEmpty)
+    }
+
+    /// The installed udev rules are the oracle: every `kmod load NAME...` line of systemd's
+    /// 80-drivers.rules and Debian's 80-debian-compat.rules (match keys and module names) is
+    /// one of `DriverLoadRule.systemd`, and there is no rule they lack.
+    @Test func rulesEqualTheInstalledUdevRules() throws {
+        let files = ["/lib/udev/rules.d/80-drivers.rules", "/lib/udev/rules.d/80-debian-compat.rules"]
+        var installed = Set<String>()
+        for path in files {
+            guard let f = fopen(path, "r") else {
+                // CI installs udev (.ci/run); elsewhere there may be no rules to compare with.
+                #expect(ProcessInfo.processInfo.environment["CI"] == nil, "\(path) is missing")
+                return
+            }
+            defer { fclose(f) }
+            var line: UnsafeMutablePointer<CChar>?
+            var capacity = 0
+            while getline(&line, &capacity, f) > 0 {
+                let text = String(cString: line!)
+                guard let run = text.range(of: "RUN{builtin}+=\"kmod load ") else { continue }
+                let names = text[run.upperBound...].prefix { $0 != "\"" }.split(separator: " ").map(String.init)
+                guard !names.isEmpty else { continue }  // `kmod load` of $env{MODALIAS}
+                var subsystem = "-", kernel = "-", env = [String]()
+                for field in text[..<run.lowerBound].split(separator: ",") {
+                    let f = field.trimmingCharacters(in: .whitespaces)
+                    guard let eq = f.range(of: "==") else { continue }
+                    let key = String(f[..<eq.lowerBound]), value = f[eq.upperBound...].trimmingCharacters(in: ["\""])
+                    if key == "SUBSYSTEM" { subsystem = value }
+                    else if key == "KERNEL" { kernel = value }
+                    else if key.hasPrefix("ENV{") { env.append("\(key.dropFirst(4).dropLast())=\(value)") }
+                }
+                installed.insert("\(subsystem) \(kernel) \(env.sorted()) \(names)")
+            }
+            free(line)
+        }
+        let ours = Set(DriverLoadRule.systemd.map { r in
+            "\(r.subsystem ?? "-") \(r.kernel ?? "-") \(r.environment.map { "\($0.key)=\($0.value)" }.sorted()) \(r.modules)"
+        })
+        #expect(ours == installed)
     }
 }
