@@ -138,4 +138,36 @@ import Testing
         #expect(damaged.notes.contains { $0.contains("checksum") })
         #expect(damaged.index == checked.index)
     }
+
+    /// After a full check an open index keeps none of the file's pages resident (the kernel's
+    /// own count, /proc/self/smaps, is the oracle); lookups fault back only what they touch.
+    @Test func fullyCheckedIndexGivesItsPagesBack() throws {
+        let dir = try Self.makeTree()
+        let cache = dir + "/cache/index.idx"
+        _ = try IndexCache.open(modulesDirectory: dir, cacheFile: cache)
+        let opened = try IndexCache.open(modulesDirectory: dir, cacheFile: cache)
+        let mapping = try #require(opened.mapping)
+        #expect(opened.reused && !opened.verifiedEarlier)
+        func residentKB() -> Int? {
+            guard let f = fopen("/proc/self/smaps", "r") else { return nil }
+            defer { fclose(f) }
+            let start = UInt(bitPattern: mapping.bytes.baseAddress!)
+            var line: UnsafeMutablePointer<CChar>?, capacity = 0, inside = false
+            while getline(&line, &capacity, f) > 0 {
+                let text = String(cString: line!)
+                if let dash = text.firstIndex(of: "-"), let lo = UInt(text[..<dash], radix: 16) {
+                    inside = lo == start
+                } else if inside, text.hasPrefix("Rss:") {
+                    return text.dropFirst(4).split(separator: " ").first.flatMap { Int($0) }
+                }
+            }
+            return nil
+        }
+        #expect(residentKB() == 0, "the check's pages were given back")
+        _ = indexChecksum(mapping.bytes)  // touch every page
+        #expect((residentKB() ?? 0) * 1024 >= mapping.bytes.count - 4096)
+        mapping.dropResidentPages()
+        #expect(residentKB() == 0)
+        #expect(try AliasLookup(index: opened.index).lookup("symbol:baz_init").get().modules == ["baz"])
+    }
 }
