@@ -31,7 +31,22 @@ log_dir=${FUZZ_LOG_DIR:-$fuzz/.build/fuzz-logs}
 mkdir -p "$log_dir"
 # FUZZ_BIN: run binaries built earlier (e.g. copied aside for a long run) instead of building.
 bin=${FUZZ_BIN:-$fuzz/.build/release}
-[ -n "${FUZZ_BIN:-}" ] || (cd "$fuzz" && swift build -c release --sanitize=fuzzer --sanitize=address)
+# One combined -sanitize= for the compiler: it keeps only the last -sanitize= flag it is given,
+# and SwiftPM emits its --sanitize values in no fixed order, so `--sanitize=fuzzer
+# --sanitize=address` built either coverage without ASan or ASan without coverage. The
+# --sanitize=fuzzer stays for SwiftPM's own handling of libFuzzer executables (its main).
+[ -n "${FUZZ_BIN:-}" ] || (cd "$fuzz" && swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address)
+
+# Refuse binaries without coverage counters: the run would be blind (the mixed build above,
+# or a stale one, left only the handful of counters libFuzzer's own stub carries).
+for t in "${targets[@]}"; do
+    [ "$t" != FnmatchAgreement ] || continue
+    counters=$(SWIFT_BACKTRACE=enable=no "$bin/$t" -runs=0 2>&1 | sed -n 's/.*(\([0-9]*\) inline 8-bit counters).*/\1/p' | head -n 1)
+    if [ "${counters:-0}" -lt 5000 ]; then
+        echo "fuzz.sh: $bin/$t has ${counters:-0} coverage counters, not instrumented; rebuild: rm -rf $fuzz/.build/x86_64-unknown-linux-gnu/release" >&2
+        exit 1
+    fi
+done
 
 # No Swift backtracer (libFuzzer and ASan report crashes); no allocation stack traces: these
 # targets allocate on every input and unwinding for each allocation costs more than the

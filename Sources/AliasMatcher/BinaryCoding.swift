@@ -24,6 +24,11 @@ struct BinaryWriter {
     mutating func u32s(_ a: some Collection<UInt32>) { array(a) }
     mutating func u8s(_ a: some Collection<UInt8>) { array(a) }
     mutating func u64s(_ a: some Collection<UInt64>) { array(a) }
+    /// A `NameTable` in the `strings` layout: end offsets, then the blob.
+    mutating func names(_ t: NameTable) {
+        u32s(t.ends)
+        u8s(t.blob)
+    }
     /// Many byte strings as one blob plus end offsets.
     mutating func strings(_ a: [[UInt8]]) {
         var ends = [UInt32](), blob = [UInt8]()

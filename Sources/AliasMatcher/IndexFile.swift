@@ -29,8 +29,10 @@ public enum IndexFile {
         for s in index.stamps {
             w.u64(s.device); w.u64(s.inode); w.i64(s.size); w.i64(s.mtimeSeconds); w.i64(s.mtimeNanoseconds)
         }
-        w.strings(index.modules.map { Array($0.utf8) })
-        w.strings(index.builtinModules.map { Array($0.utf8) })
+        // The tables' own bytes, not their names as Strings: a name that is not UTF-8 (only a
+        // damaged file has one) must write back as it was read.
+        w.names(index.modules)
+        w.names(index.builtinModules)
         w.strings(index.diagnostics.map { Array($0.utf8) })
         for set in [index.names, index.aliases, index.symbols, index.builtinNames, index.builtinAliases] {
             encode(set, &w)
