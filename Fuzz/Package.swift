@@ -3,7 +3,8 @@ import PackageDescription
 
 // libFuzzer targets for autoload, kept out of the main package like Benchmarks/. Build and run
 // them with scripts/fuzz.sh; by hand, from this directory:
-//   swift build -c release --sanitize=fuzzer --sanitize=address
+//   swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address
+// (one combined -sanitize=: swiftc keeps only the last one, see README.md)
 //   SWIFT_BACKTRACE=enable=no .build/release/FuzzUevent -max_total_time=20
 // Each Fuzz* target exports LLVMFuzzerTestOneInput and has no top-level code, so libFuzzer
 // supplies main. FnmatchAgreement is a plain executable (its own main): AliasMatcher against
