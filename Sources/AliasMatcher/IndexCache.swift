@@ -79,16 +79,7 @@ public enum IndexCache {
         if (try? Stat(dir)) == nil {
             do { try createDirectory(dir) } catch { return "\(dir): \(errno(of: error))" }
         }
-        let tmp = FilePath(path + ".tmp.\(getpidValue())")
-        do {
-            let fd = try FileDescriptor.open(tmp, .writeOnly, options: [.create, .truncate, .closeOnExec],
-                                             permissions: [.ownerReadWrite, .groupRead, .otherRead])
-            try fd.closeAfter { _ = try fd.writeAll(bytes) }
-            try rename(tmp, target)
-            return nil
-        } catch {
-            _ = try? unlink(tmp)
-            return "\(errno(of: error))"
-        }
+        do { try SourceFile.replace(path, with: bytes) } catch { return "\(error)" }
+        return nil
     }
 }

@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import SystemPackage
 
 /// Proof, kept beside a compiled index as `INDEX.verified`, that this very file passed the
 /// full check (checksum and every bound) during this boot. It names the kernel's boot id,
@@ -45,14 +44,6 @@ struct IndexVerifiedMarker: Equatable {
     /// Writes the marker (temporary name, then rename). A failure only means the next
     /// process checks the file in full again.
     func record(at path: String) {
-        let tmp = FilePath(path + ".tmp.\(getpidValue())")
-        do {
-            let fd = try FileDescriptor.open(tmp, .writeOnly, options: [.create, .truncate, .closeOnExec],
-                                             permissions: [.ownerReadWrite, .groupRead, .otherRead])
-            try fd.closeAfter { _ = try fd.writeAll(line) }
-            try rename(tmp, FilePath(path))
-        } catch {
-            _ = try? unlink(tmp)
-        }
+        try? SourceFile.replace(path, with: line)
     }
 }

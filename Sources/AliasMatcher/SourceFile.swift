@@ -90,6 +90,21 @@ public enum SourceFile {
         }
     }
 
+    /// Writes `bytes` to a temporary name beside `path` (mode 0644), then renames it over
+    /// `path`, so a reader sees the old file or the new one, never half of one.
+    static func replace(_ path: String, with bytes: [UInt8]) throws(Errno) {
+        let tmp = FilePath(path + ".tmp.\(getpidValue())")
+        do {
+            let fd = try FileDescriptor.open(tmp, .writeOnly, options: [.create, .truncate, .closeOnExec],
+                                             permissions: [.ownerReadWrite, .groupRead, .otherRead])
+            try fd.closeAfter { _ = try fd.writeAll(bytes) }
+            try rename(tmp, FilePath(path))
+        } catch {
+            _ = try? unlink(tmp)
+            throw errno(of: error)
+        }
+    }
+
     public static func read(_ path: String) throws(TreeError) -> [UInt8] {
         guard let bytes = try readIfPresent(path) else { throw .missing(path: path) }
         return bytes
