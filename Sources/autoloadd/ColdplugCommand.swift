@@ -43,14 +43,19 @@ enum ColdplugCommand {
         if a.flag("explain") { explain(report, json: json, into: &out) }
         for m in report.plan.modules {
             if !a.flag("explain"), m.decision != .load { continue }
+            // Which modprobe.d line (or the kernel command line) blacklisted it.
+            let origin = m.decision == .blacklisted
+                ? BlacklistOrigin.find(m.name, configPaths: a.location.configPaths) : nil
             if json {
                 out.write("{\"module\":"); JSONText.string(m.name, into: &out)
                 out.write(",\"decision\":"); JSONText.string(m.decision.rawValue, into: &out)
+                if let origin { out.write(",\"blacklisted_by\":"); JSONText.string(origin, into: &out) }
                 out.write(",\"source\":"); JSONText.string(m.source.rawValue, into: &out)
                 out.write(",\"modaliases\":\(m.modaliases.count)}\n")
             } else {
                 out.write("\(m.decision == .load ? (coldplug.dryRun ? "would load" : "load") : "skip")\t\(m.name)")
                 if m.decision != .load { out.write("\t\(m.decision.rawValue)") }
+                if let origin { out.write("\t\(origin)") }
                 out.write("\n")
             }
         }

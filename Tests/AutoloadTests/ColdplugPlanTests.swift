@@ -52,6 +52,34 @@ import Autoload
     }
 }
 
+/// `--explain`'s "blacklisted by FILE:LINE": the fixture's own lines are the expected answer,
+/// and every name libkmod reports as blacklisted must have an origin.
+@Suite struct BlacklistOriginTests {
+    @Test func namesTheFileAndLineOrTheCommandLine() throws {
+        let tree = try FixtureTree.build("basic")
+        let policy = tree.configDir + "/30-policy.conf"
+        let noCmdline = "/nonexistent/cmdline"
+        #expect(BlacklistOrigin.find("zz_netclass", configPaths: [tree.configDir], commandLine: noCmdline) == policy + ":1")
+        // Written `foo-bar` in the file: libkmod's name is foo_bar.
+        #expect(BlacklistOrigin.find("foo_bar", configPaths: [tree.configDir], commandLine: noCmdline) == policy + ":2")
+        #expect(BlacklistOrigin.find("acme_generic", configPaths: [tree.configDir], commandLine: noCmdline) == nil)
+
+        let cmdline = tree.configDir + "/../cmdline-\(getpid())"
+        let f = fopen(cmdline, "w")!
+        fputs("quiet modprobe.blacklist=acme-eth,other root=/dev/vda\n", f)
+        fclose(f)
+        defer { unlink(cmdline) }
+        #expect(BlacklistOrigin.find("acme_eth", configPaths: [tree.configDir], commandLine: cmdline)
+                == "kernel command line (modprobe.blacklist=)")
+
+        let kmod = try KmodContext(modulesDirectory: tree.modulesDir, configPaths: [tree.configDir])
+        for name in try kmod.configBlacklist() {
+            // libkmod also reads this machine's /proc/cmdline: so does the search here.
+            #expect(BlacklistOrigin.find(name, configPaths: [tree.configDir]) != nil, "\(name)")
+        }
+    }
+}
+
 /// 80-drivers.rules' named loads, matched against what systemd's rules say.
 @Suite struct DriverLoadRuleTests {
     @Test func rulesMatchAsSystemdWritesThem() {

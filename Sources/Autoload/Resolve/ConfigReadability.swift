@@ -27,15 +27,20 @@ enum ConfigReadability {
             }
             guard let dir = opendir(path) else { throw .unreadable(path: path, errno: errno) }
             defer { closedir(dir) }
-            while let entry = readdir(dir) {
-                // Names as bytes: a file name need not be UTF-8.
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-                // What libkmod's conf_files_filter_out reads: not hidden, *.conf or *.alias.
-                guard name.first != UInt8(ascii: "."),
-                      name.ends(with: ".conf") || name.ends(with: ".alias") else { continue }
-                try open(Array(path.utf8) + [UInt8(ascii: "/")] + name)
-            }
+            for name in configNames(dir) { try open(Array(path.utf8) + [UInt8(ascii: "/")] + name) }
         }
+    }
+
+    /// The entries of an open directory libkmod reads (conf_files_filter_out): not hidden,
+    /// *.conf or *.alias. Names as bytes: a file name need not be UTF-8.
+    static func configNames(_ dir: OpaquePointer) -> [[UInt8]] {
+        var names = [[UInt8]]()
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            guard name.first != UInt8(ascii: "."), name.ends(with: ".conf") || name.ends(with: ".alias") else { continue }
+            names.append(name)
+        }
+        return names
     }
 
     private static func open(_ path: [UInt8]) throws(TreeError) {
