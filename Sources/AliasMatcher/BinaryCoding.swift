@@ -24,17 +24,10 @@ struct BinaryWriter {
     mutating func u32s(_ a: some Collection<UInt32>) { array(a) }
     mutating func u8s(_ a: some Collection<UInt8>) { array(a) }
     mutating func u64s(_ a: some Collection<UInt64>) { array(a) }
-    /// A `NameTable` in the `strings` layout: end offsets, then the blob.
+    /// A `NameTable`: end offsets, then the blob.
     mutating func names(_ t: NameTable) {
         u32s(t.ends)
         u8s(t.blob)
-    }
-    /// Many byte strings as one blob plus end offsets.
-    mutating func strings(_ a: [[UInt8]]) {
-        var ends = [UInt32](), blob = [UInt8]()
-        for s in a { blob += s; ends.append(UInt32(blob.count)) }
-        u32s(ends)
-        u8s(blob)
     }
 }
 
@@ -73,23 +66,11 @@ struct BinaryReader {
     mutating func u32s() throws(Failure) -> IndexArray<UInt32> { try array(UInt32.self) }
     mutating func u8s() throws(Failure) -> IndexArray<UInt8> { try array(UInt8.self) }
     mutating func u64s() throws(Failure) -> IndexArray<UInt64> { try array(UInt64.self) }
-    /// A `strings` table as a `NameTable` of views (checked only when `verify`).
+    /// A `NameTable` of views (offsets checked only when `verify`).
     mutating func nameTable(verify: Bool) throws(Failure) -> NameTable {
         let table = NameTable(ends: try u32s(), blob: try u8s())
         guard !verify || table.isConsistent else { throw .invalid("string offsets") }
         return table
-    }
-    mutating func strings() throws(Failure) -> [[UInt8]] {
-        let ends = try u32s()
-        let blob = try u8s()
-        var out = [[UInt8]](), start = 0
-        out.reserveCapacity(ends.count)
-        for e in ends {
-            guard Int(e) >= start, Int(e) <= blob.count else { throw .invalid("string offsets") }
-            out.append(Array(blob[start..<Int(e)]))
-            start = Int(e)
-        }
-        return out
     }
 }
 

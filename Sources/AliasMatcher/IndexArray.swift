@@ -57,6 +57,19 @@ public struct IndexArray<Element: BitwiseCopyable>: RandomAccessCollection, @unc
     }
 }
 
+extension IndexArray where Element == UInt32 {
+    /// True when these are end offsets into `total` bytes: never decreasing, none past the end
+    /// (the index file's check for its name tables and pattern tables).
+    func areEndOffsets(within total: Int) -> Bool {
+        var previous: UInt32 = 0
+        for e in buffer {
+            if e < previous || Int(e) > total { return false }
+            previous = e
+        }
+        return true
+    }
+}
+
 extension IndexArray: Equatable where Element: Equatable {
     public static func == (a: Self, b: Self) -> Bool { a.buffer.elementsEqual(b.buffer) }
 }

@@ -33,7 +33,7 @@ public enum IndexFile {
         // damaged file has one) must write back as it was read.
         w.names(index.modules)
         w.names(index.builtinModules)
-        w.strings(index.diagnostics.map { Array($0.utf8) })
+        w.names(NameTable(index.diagnostics))
         for set in [index.names, index.aliases, index.symbols, index.builtinNames, index.builtinAliases] {
             encode(set, &w)
         }
@@ -102,7 +102,7 @@ public enum IndexFile {
             }
             let modules = try r.nameTable(verify: verify)
             let builtin = try r.nameTable(verify: verify)
-            let diagnostics = try r.strings().map { String(decoding: $0, as: UTF8.self) }
+            let diagnostics = Array(try r.nameTable(verify: verify))
             var sets = [GlobSet]()
             for _ in 0..<5 { sets.append(try decodeSet(&r, verify: verify)) }
             guard r.offset == payload.count else { throw Failure.invalid("trailing bytes") }
@@ -139,13 +139,7 @@ public enum IndexFile {
         let patternEnds = try r.u32s(), patternBytes = try r.u8s()
         guard modules.count == orders.count, modules.count == prefixes.count, modules.count == patternEnds.count
         else { throw Failure.invalid("entries") }
-        if verify {
-            var previous: UInt32 = 0
-            for end in patternEnds {
-                guard end >= previous, Int(end) <= patternBytes.count else { throw Failure.invalid("pattern offsets") }
-                previous = end
-            }
-        }
+        guard !verify || patternEnds.areEndOffsets(within: patternBytes.count) else { throw Failure.invalid("pattern offsets") }
         let fbEntries = try r.u32s(), fbPrefix = try r.u32s()
         guard fbEntries.count == fbPrefix.count else { throw Failure.invalid("fallback") }
         let nfa = GlobNFA(chainStart: chainStart, chainBytes: chainBytes, litStart: litStart, litBytes: litBytes, litTargets: litTargets, wildStart: wildStart,

@@ -30,14 +30,7 @@ public struct NameTable: RandomAccessCollection, Equatable, Sendable {
     }
 
     /// True when every end offset is in order and inside the blob (the index file's check).
-    var isConsistent: Bool {
-        var previous: UInt32 = 0
-        for e in ends.buffer {
-            if e < previous || Int(e) > blob.count { return false }
-            previous = e
-        }
-        return true
-    }
+    var isConsistent: Bool { ends.areEndOffsets(within: blob.count) }
 
     public static func == (a: NameTable, b: NameTable) -> Bool { a.ends == b.ends && a.blob == b.blob }
 }
