@@ -28,9 +28,9 @@ struct IndexVerifiedMarker: Equatable {
               var boot = try? SourceFile.readIfPresent(bootIDPath) else { return nil }
         while boot.last == UInt8(ascii: "\n") { boot.removeLast() }
         guard !boot.isEmpty else { return nil }
-        let i = file.identity
-        let fields = [i.device, i.inode, UInt64(bitPattern: i.size),
-                      UInt64(bitPattern: i.mtimeSeconds), UInt64(bitPattern: i.mtimeNanoseconds),
+        let i = file.identity, s = i.stamp
+        let fields = [s.device, s.inode, UInt64(bitPattern: s.size),
+                      UInt64(bitPattern: s.mtimeSeconds), UInt64(bitPattern: s.mtimeNanoseconds),
                       UInt64(bitPattern: i.ctimeSeconds), UInt64(bitPattern: i.ctimeNanoseconds), sum]
         line = Array("autoload-index-verified v\(IndexFile.formatVersion) ".utf8) + boot
             + Array(fields.map { " \($0)" }.joined().utf8) + [UInt8(ascii: "\n")]

@@ -17,7 +17,7 @@ public final class MappedFile: @unchecked Sendable {
         defer { try? fd.close() }
         let identity: FileIdentity
         do { identity = FileIdentity(try fd.stat()) } catch { throw .unreadable(path: path, errno: error.rawValue) }
-        let size = identity.size
+        let size = identity.stamp.size
         guard size > 0 else { return MappedFile(bytes: UnsafeRawBufferPointer(start: nil, count: 0), identity: identity) }
         guard let p = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd.rawValue, 0), p != MAP_FAILED else {
             throw .unreadable(path: path, errno: Glibc.errno)
@@ -43,16 +43,15 @@ public final class MappedFile: @unchecked Sendable {
     }
 }
 
-/// What stat(2) says identifies one version of a file. The change time cannot be set from
-/// user space and moves on every write, so an equal identity means the same bytes.
+/// What stat(2) says identifies one version of a file: its `FileStamp` and its change time,
+/// which user space cannot set and which moves on every write, so an equal identity means
+/// the same bytes.
 public struct FileIdentity: Equatable, Sendable {
-    public var device: UInt64, inode: UInt64, size: Int64
-    public var mtimeSeconds: Int64, mtimeNanoseconds: Int64
+    public var stamp: FileStamp
     public var ctimeSeconds: Int64, ctimeNanoseconds: Int64
 
     init(_ st: Stat) {
-        device = UInt64(st.deviceID.rawValue); inode = UInt64(st.inode.rawValue); size = st.size
-        mtimeSeconds = Int64(st.st_mtim.tv_sec); mtimeNanoseconds = Int64(st.st_mtim.tv_nsec)
+        stamp = FileStamp(st)
         ctimeSeconds = Int64(st.st_ctim.tv_sec); ctimeNanoseconds = Int64(st.st_ctim.tv_nsec)
     }
 }

@@ -21,14 +21,19 @@ public struct FileStamp: Equatable, Sendable {
     /// stat(2) through swift-system; a missing file gives `.missing`.
     public static func of(_ path: String) throws(TreeError) -> FileStamp {
         do {
-            let st = try Stat(FilePath(path))
-            return FileStamp(device: UInt64(st.deviceID.rawValue), inode: UInt64(st.inode.rawValue), size: st.size,
-                             mtimeSeconds: Int64(st.st_mtim.tv_sec), mtimeNanoseconds: Int64(st.st_mtim.tv_nsec))
+            return FileStamp(try Stat(FilePath(path)))
         } catch {
             let e = errno(of: error)
             if e == .noSuchFileOrDirectory { return .missing }
             throw TreeError.unreadable(path: path, errno: e.rawValue)
         }
+    }
+}
+
+extension FileStamp {
+    init(_ st: Stat) {
+        self.init(device: UInt64(st.deviceID.rawValue), inode: UInt64(st.inode.rawValue), size: st.size,
+                  mtimeSeconds: Int64(st.st_mtim.tv_sec), mtimeNanoseconds: Int64(st.st_mtim.tv_nsec))
     }
 }
 
