@@ -34,13 +34,10 @@ public enum BlacklistOrigin {
         return nil
     }
 
-    /// libkmod's modname normalization for a blacklist name: '-' → '_' outside brackets.
-    private static func underscored(_ s: some Collection<UInt8>) -> [UInt8] {
-        var depth = 0
-        return s.map { c in
-            if c == UInt8(ascii: "[") { depth += 1 } else if c == UInt8(ascii: "]") { depth = max(0, depth - 1) }
-            return c == UInt8(ascii: "-") && depth == 0 ? UInt8(ascii: "_") : c
-        }
+    /// libkmod's normalization of a blacklist name ('-' → '_' outside brackets); a name with
+    /// unbalanced brackets is a syntax error there, so it names nothing here.
+    private static func underscored(_ s: some Collection<UInt8>) -> [UInt8]? {
+        try? AliasNormalizer.normalize(s).get()
     }
 
     /// The files libkmod reads, in its order: a path that is a file as given; a directory's
