@@ -179,23 +179,48 @@ public struct GlobNFA: Sendable, Equatable {
 
     /// Bytes that every pattern treats alike share a class, so DFA rows stay short: two bytes
     /// are alike when neither is a literal anywhere and every bracket set holds both or neither.
+    /// Partition refinement (each literal, then each set, splits the classes it cuts), then
+    /// classes numbered by their smallest byte; no per-byte keys, so compiling a small tree
+    /// allocates next to nothing here.
     static func computeByteClasses(literals: [[UInt8]], sets: [ByteSet]) -> (classOf: [UInt8], count: Int) {
-        var literal = ByteSet()
-        for l in literals { for b in l { literal.insert(b) } }
-        var ids = [[UInt64]: UInt8]()
-        var classOf = [UInt8](repeating: 0, count: 256)
-        let words = (sets.count + 63) / 64
-        for b in 0..<256 {
-            let byte = UInt8(b)
-            var key = [UInt64](repeating: 0, count: words + 1)
-            key[0] = literal.contains(byte) ? UInt64(b) : 256
-            for (k, s) in sets.enumerated() where s.contains(byte) { key[1 + k / 64] |= 1 << UInt64(k % 64) }
-            if let id = ids[key] { classOf[b] = id } else {
-                let id = UInt8(ids.count)  // at most 256 classes: one per byte
-                ids[key] = id
-                classOf[b] = id
-            }
+        var part = [UInt16](repeating: 0, count: 256)
+        var parts = 1
+        var isLiteral = [Bool](repeating: false, count: 256)
+        for l in literals { for b in l { isLiteral[Int(b)] = true } }
+        for b in 0..<256 where isLiteral[b] {
+            part[b] = UInt16(parts)
+            parts += 1
         }
-        return (classOf, ids.count)
+        // Per set: a class with members inside and outside the set sends its inside members
+        // to a new class; `moved[c]` is that new class (0 when not made yet).
+        var moved = [UInt16](repeating: 0, count: 257)
+        for s in sets {
+            for c in 0..<parts { moved[c] = 0 }
+            for b in 0..<256 where !isLiteral[b] && s.contains(UInt8(b)) {
+                let c = Int(part[b])
+                if moved[c] == 0 {
+                    moved[c] = UInt16(parts)
+                    parts += 1
+                }
+                part[b] = moved[c]
+            }
+            // A class wholly inside the set was renamed, not split; ids are compacted when
+            // they pass 256 (at most 256 classes are non-empty) and at the end.
+            if parts > 256 { compact(&part, &parts) }
+        }
+        compact(&part, &parts)
+        return (part.map { UInt8($0) }, parts)
+    }
+
+    /// Renumbers classes 0, 1, 2, ... in the order of their smallest byte.
+    private static func compact(_ part: inout [UInt16], _ parts: inout Int) {
+        var id = [Int32](repeating: -1, count: max(parts, 1))
+        var next: Int32 = 0
+        for b in 0..<256 {
+            let c = Int(part[b])
+            if id[c] < 0 { id[c] = next; next += 1 }
+            part[b] = UInt16(id[c])
+        }
+        parts = Int(next)
     }
 }
