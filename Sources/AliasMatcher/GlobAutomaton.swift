@@ -1,11 +1,16 @@
-/// A lazily built DFA over a `GlobSet`: each state is a set of live trie nodes, made the first
-/// time some input reaches it and cached, so a warm lookup costs one table load per byte no
-/// matter how many patterns share a prefix. The cache is bounded: past `maxStates` it starts
-/// over (as RE2 does), so memory stays flat under any stream of inputs.
+/// Matches a `GlobSet`: a walk down its literal prefix trie, and behind each prefix the input
+/// starts with, a lazily built DFA over that prefix's remainder group (`PrefixSplit`). Each
+/// DFA state is a set of live forest nodes, made the first time some input reaches it and
+/// cached, so a warm lookup costs one table load per byte no matter how many patterns share
+/// a prefix, and prefixes with equal remainder groups share the states. The cache is
+/// bounded: past `maxStates` it starts over (as RE2 does), so memory stays flat under any
+/// stream of inputs.
 ///
 /// Mutates on lookup: one instance per thread.
 public final class GlobAutomaton {
     public let patterns: GlobSet
+    private let split: PrefixSplit
+    /// The remainder forest the DFA runs over.
     private let nfa: GlobNFA
     private let classOf: UnsafeMutablePointer<UInt8>
     private let classCount: Int
@@ -18,9 +23,12 @@ public final class GlobAutomaton {
     /// Per state: index into `acceptLists`, or -1 when not computed yet.
     private var acceptIndex: [Int32] = []
     private var acceptLists: [[UInt32]] = []
+    /// Per slot: the DFA state its group starts in, or -1 (sized at first use).
+    private var slotStart: [Int32] = []
+    /// Entries found by the current lookup (kept for its capacity).
+    private var found: [UInt32] = []
 
     static let dead: Int32 = 0
-    static let start: Int32 = 1
 
     /// How many times the cache was dropped (visible to benchmarks and tests).
     public private(set) var flushes = 0
@@ -28,7 +36,8 @@ public final class GlobAutomaton {
 
     public init(_ patterns: GlobSet, maxStates: Int = 1 << 17) {
         self.patterns = patterns
-        self.nfa = patterns.nfa
+        self.split = patterns.split
+        self.nfa = patterns.split.forest
         // Stored with the patterns: computing them scans every chain byte.
         classOf = .allocate(capacity: 256)
         for i in 0..<256 { classOf[i] = nfa.classOf[i] }
@@ -49,8 +58,23 @@ public final class GlobAutomaton {
         transitions.removeAll()
         acceptIndex.removeAll(keepingCapacity: true)
         acceptLists.removeAll(keepingCapacity: true)
+        for i in slotStart.indices { slotStart[i] = -1 }
         _ = addState([])
-        _ = addState(nfa.startStates())
+    }
+
+    /// The DFA state the group of `slot` starts in.
+    @inline(__always)
+    private func startState(_ slot: Int) -> Int32 {
+        if slotStart.isEmpty { slotStart = Array(repeating: -1, count: split.slotCount) }
+        let known = slotStart[slot]
+        if known >= 0 { return known }
+        if states.count >= maxStates {
+            flushes += 1
+            reset()
+        }
+        let s = addState(nfa.startStates(root: split.slotRoot[slot]))
+        slotStart[slot] = s
+        return s
     }
 
     private func addState(_ nodes: [UInt32]) -> Int32 {
@@ -89,15 +113,15 @@ public final class GlobAutomaton {
         return to
     }
 
-    /// Walks the DFA over `input` (normalized bytes) and returns the final state.
+    /// Walks the DFA from `start` over `input` (normalized bytes) and returns the final state.
     @inline(__always)
-    private func run(_ input: UnsafeBufferPointer<UInt8>) -> Int32 {
+    private func run(_ start: Int32, _ input: UnsafeBufferPointer<UInt8>) -> Int32 {
         // Locals, not stored properties, in the loop: reading a class's `var` inside it would
         // cost a dynamic exclusivity check per byte. `rows` and `dense` are reloaded after a
         // miss, which may have grown (moved) them.
         var rows = transitions.rows, dense = transitions.dense
         let classes = classOf, width = classCount
-        var s = Self.start
+        var s = start
         for b in input {
             let t = TransitionRows.target(rows, dense, width, s, UInt32(classes[Int(b)]))
             if t >= 0 {
@@ -111,34 +135,46 @@ public final class GlobAutomaton {
         return s
     }
 
+    /// The values (remainder indexes) of accepting state `s`, sorted, each once.
+    @inline(__always)
+    private func accepted(_ s: Int32) -> [UInt32] {
+        let a = acceptIndex[Int(s)]
+        if a >= 0 { return acceptLists[Int(a)] }
+        var values = [UInt32]()
+        for n in states.nodes(s) { values.append(contentsOf: nfa.values(at: n)) }
+        canonical(&values)
+        acceptIndex[Int(s)] = Int32(acceptLists.count)
+        acceptLists.append(values)
+        return values
+    }
+
     /// The modules (entry `module` ids) whose patterns match, in libkmod's order (ascending entry
     /// `order`), each once.
     public func modules(matching input: UnsafeBufferPointer<UInt8>) -> [UInt32] {
-        let s = run(input)
-        var result: [UInt32]
-        let a = acceptIndex[Int(s)]
-        if a >= 0 {
-            result = acceptLists[Int(a)]
-        } else {
-            var entries = [UInt32]()
-            for n in states.nodes(s) { entries.append(contentsOf: nfa.values(at: n)) }
-            result = orderedModules(entries)
-            acceptIndex[Int(s)] = Int32(acceptLists.count)
-            acceptLists.append(result)
+        var out = [UInt32]()
+        swap(&out, &found)
+        out.removeAll(keepingCapacity: true)
+        split.forEachPrefix(of: input) { slot, at in
+            if at == input.count { split.appendExact(slot: slot, to: &out) }
+            guard split.slotRoot[slot] != GlobNFA.none else { return }
+            let s = run(startState(slot), UnsafeBufferPointer(rebasing: input[at...]))
+            if s == Self.dead { return }
+            accepted(s).withUnsafeBufferPointer { split.appendEntries(slot: slot, matched: $0, to: &out) }
         }
         if !patterns.fallback.isEmpty {
             let bytes = Array(input)
-            var extra = [UInt32]()
             for f in patterns.fallback
             where GlobFallback.matches(Array(patterns.entries.pattern(Int(f.entry))), prefix: Int(f.prefix), bytes) {
-                extra.append(f.entry)
-            }
-            if !extra.isEmpty {
-                var all = extra
-                for n in states.nodes(s) { all.append(contentsOf: nfa.values(at: n)) }
-                result = orderedModules(all)
+                out.append(f.entry)
             }
         }
+        let result: [UInt32]
+        switch out.count {
+        case 0: result = []
+        case 1: result = [patterns.entries.module(Int(out[0]))]
+        default: result = orderedModules(out)
+        }
+        swap(&out, &found)
         return result
     }
 

@@ -1,5 +1,6 @@
-/// The compiled, immutable patterns of one lookup source: the trie, what each pattern yields,
-/// and the few patterns only fnmatch(3) itself can judge. It is what the index file stores.
+/// The compiled, immutable patterns of one lookup source: the prefix trie and remainder
+/// forest (`PrefixSplit`), what each pattern yields, and the few patterns only fnmatch(3)
+/// itself can judge. It is what the index file stores.
 public struct GlobSet: Sendable, Equatable {
     /// One pattern line: which module it names and where it sorts in libkmod's result list.
     public struct Entry: Sendable, Equatable {
@@ -14,17 +15,17 @@ public struct GlobSet: Sendable, Equatable {
         }
     }
 
-    public internal(set) var nfa: GlobNFA
+    var split: PrefixSplit
     public internal(set) var entries: EntryTable
     /// Entries whose pattern is `GlobPattern.irregular`, with its literal prefix length.
     public internal(set) var fallback: [(entry: UInt32, prefix: UInt32)]
     public let syntax: GlobPattern.Syntax
 
-    /// Trie nodes, the index's main size driver.
-    public var nodeCount: Int { nfa.nodeCount }
+    /// Trie nodes (prefixes and remainders), the index's main size driver.
+    public var nodeCount: Int { split.trie.nodeCount + split.forest.nodeCount }
 
     public static func == (a: GlobSet, b: GlobSet) -> Bool {
-        a.syntax == b.syntax && a.nfa == b.nfa && a.entries == b.entries
+        a.syntax == b.syntax && a.split == b.split && a.entries == b.entries
             && a.fallback.map(\.entry) == b.fallback.map(\.entry)
             && a.fallback.map(\.prefix) == b.fallback.map(\.prefix)
     }
@@ -45,31 +46,29 @@ public struct GlobSet: Sendable, Equatable {
                 fallback.append((UInt32(i), UInt32(prefix)))
             }
         }
-        self.nfa = GlobNFA(patterns: patterns, entries: ids)
+        self.split = PrefixSplit(patterns: patterns, entries: ids)
         self.entries = EntryTable(entries)
         self.fallback = fallback
     }
 
-    init(nfa: GlobNFA, entries: EntryTable, fallback: [(entry: UInt32, prefix: UInt32)], syntax: GlobPattern.Syntax) {
+    init(split: PrefixSplit, entries: EntryTable, fallback: [(entry: UInt32, prefix: UInt32)], syntax: GlobPattern.Syntax) {
         self.syntax = syntax
-        self.nfa = nfa; self.entries = entries; self.fallback = fallback
+        self.split = split; self.entries = entries; self.fallback = fallback
     }
 
     /// The entries whose pattern matches `input` (already normalized), by plain NFA
     /// simulation with no cache: slower than `GlobAutomaton`, used to explain a match.
     public func matchingEntries(_ input: [UInt8]) -> [UInt32] {
-        var live = nfa.startStates()
-        nfa.withView { view in
-            for b in input {
-                var next = [UInt32]()
-                for s in live { view.step(s, b, into: &next) }
-                canonical(&next)
-                live = next
-                if live.isEmpty { break }
+        var found = [UInt32]()
+        input.withUnsafeBufferPointer { buffer in
+            split.forEachPrefix(of: buffer) { slot, at in
+                if at == input.count { split.appendExact(slot: slot, to: &found) }
+                let root = split.slotRoot[slot]
+                guard root != GlobNFA.none else { return }
+                let matched = split.forest.matching(root: root, input[at...])
+                matched.withUnsafeBufferPointer { split.appendEntries(slot: slot, matched: $0, to: &found) }
             }
         }
-        var found = [UInt32]()
-        for s in live { found.append(contentsOf: nfa.values(at: s)) }
         for f in fallback where GlobFallback.matches(Array(entries.pattern(Int(f.entry))), prefix: Int(f.prefix), input) {
             found.append(f.entry)
         }
@@ -81,12 +80,30 @@ extension GlobNFA {
     @inline(__always)
     func chainLength(_ n: Int) -> Int { Int(chainStart[n + 1] &- chainStart[n]) }
 
-    /// The live states before any input: the root, and its `*` child.
-    func startStates() -> [UInt32] {
+    /// The live states before any input, walking from `root`: it, and its `*` child.
+    func startStates(root: UInt32) -> [UInt32] {
         var start = [UInt32]()
-        withView { $0.enter(0, 0, into: &start) }
+        withView { $0.enter(root, 0, into: &start) }
         canonical(&start)
         return start
+    }
+
+    /// The values at the states a walk from `root` over `input` ends in, each once.
+    func matching(root: UInt32, _ input: ArraySlice<UInt8>) -> [UInt32] {
+        var live = startStates(root: root)
+        withView { view in
+            for b in input {
+                var next = [UInt32]()
+                for s in live { view.step(s, b, into: &next) }
+                canonical(&next)
+                live = next
+                if live.isEmpty { break }
+            }
+        }
+        var found = [UInt32]()
+        for s in live { found.append(contentsOf: values(at: s)) }
+        canonical(&found)
+        return found
     }
 
     /// Entry ids of the patterns that end at `state`.

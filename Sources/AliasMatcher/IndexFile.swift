@@ -7,7 +7,7 @@ import SystemPackage
 /// It is invalid, and rebuilt, as soon as any source file's stamp differs.
 public enum IndexFile {
     static let magic = Array("AUTOLDX\0".utf8)
-    public static let formatVersion: UInt32 = 4
+    public static let formatVersion: UInt32 = 5
     static let headerSize = 8 + 4 + 8 + 8 + 4
 
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
@@ -50,16 +50,23 @@ public enum IndexFile {
 
     static func encode(_ s: GlobSet, _ w: inout BinaryWriter) {
         w.u8(s.syntax.rawValue)
-        let n = s.nfa
+        let p = s.split
+        encode(p.trie, &w)
+        encode(p.forest, &w)
+        w.u32s(p.slotRoot); w.u32s(p.exactStart); w.u32s(p.exactEntries)
+        w.u32s(p.pairStart); w.u32s(p.pairLocal); w.u32s(p.pairEntry)
+        let e = s.entries
+        w.u32s(e.modules); w.u32s(e.orders); w.u32s(e.prefixes); w.u32s(e.patternEnds); w.u8s(e.patternBytes)
+        w.u32s(s.fallback.map(\.entry)); w.u32s(s.fallback.map(\.prefix))
+    }
+
+    static func encode(_ n: GlobNFA, _ w: inout BinaryWriter) {
         w.u32s(n.chainStart); w.u8s(n.chainBytes)
         w.u32s(n.litStart); w.u8s(n.litBytes); w.u32s(n.litTargets)
         w.u32s(n.wildStart); w.u32s(n.wildCodes); w.u32s(n.wildTargets)
         w.u32s(n.starChild); w.u8s(n.selfLoop); w.u32s(n.valueStart); w.u32s(n.values)
         w.u64s(n.sets.flatMap(\.words))
         w.u8s(n.classOf); w.u32(UInt32(n.classCount))
-        let e = s.entries
-        w.u32s(e.modules); w.u32s(e.orders); w.u32s(e.prefixes); w.u32s(e.patternEnds); w.u8s(e.patternBytes)
-        w.u32s(s.fallback.map(\.entry)); w.u32s(s.fallback.map(\.prefix))
     }
 
     /// Reads an index whose arrays stay views into `file`'s mapping: nothing is copied.
@@ -125,6 +132,23 @@ public enum IndexFile {
 
     static func decodeSet(_ r: inout BinaryReader, verify: Bool) throws -> GlobSet {
         guard let syntax = GlobPattern.Syntax(rawValue: try r.u8()) else { throw Failure.invalid("pattern syntax") }
+        let trie = try decodeNFA(&r), forest = try decodeNFA(&r)
+        let split = PrefixSplit(trie: trie, forest: forest, slotRoot: try r.u32s(), exactStart: try r.u32s(),
+                                exactEntries: try r.u32s(), pairStart: try r.u32s(), pairLocal: try r.u32s(),
+                                pairEntry: try r.u32s())
+        let modules = try r.u32s(), orders = try r.u32s(), prefixes = try r.u32s()
+        let patternEnds = try r.u32s(), patternBytes = try r.u8s()
+        guard modules.count == orders.count, modules.count == prefixes.count, modules.count == patternEnds.count
+        else { throw Failure.invalid("entries") }
+        guard !verify || patternEnds.areEndOffsets(within: patternBytes.count) else { throw Failure.invalid("pattern offsets") }
+        let fbEntries = try r.u32s(), fbPrefix = try r.u32s()
+        guard fbEntries.count == fbPrefix.count else { throw Failure.invalid("fallback") }
+        let entries = EntryTable(modules: modules, orders: orders, prefixes: prefixes,
+                                 patternEnds: patternEnds, patternBytes: patternBytes)
+        return GlobSet(split: split, entries: entries, fallback: zip(fbEntries, fbPrefix).map { ($0, $1) }, syntax: syntax)
+    }
+
+    static func decodeNFA(_ r: inout BinaryReader) throws -> GlobNFA {
         let chainStart = try r.u32s(), chainBytes = try r.u8s()
         let litStart = try r.u32s(), litBytes = try r.u8s(), litTargets = try r.u32s()
         let wildStart = try r.u32s(), wildCodes = try r.u32s(), wildTargets = try r.u32s()
@@ -135,18 +159,8 @@ public enum IndexFile {
         let classOf = try r.u8s(), classCount = Int(try r.u32())
         guard classOf.count == 256, classCount >= 1, classCount <= 256, classOf.allSatisfy({ Int($0) < classCount })
         else { throw Failure.invalid("byte classes") }
-        let modules = try r.u32s(), orders = try r.u32s(), prefixes = try r.u32s()
-        let patternEnds = try r.u32s(), patternBytes = try r.u8s()
-        guard modules.count == orders.count, modules.count == prefixes.count, modules.count == patternEnds.count
-        else { throw Failure.invalid("entries") }
-        guard !verify || patternEnds.areEndOffsets(within: patternBytes.count) else { throw Failure.invalid("pattern offsets") }
-        let fbEntries = try r.u32s(), fbPrefix = try r.u32s()
-        guard fbEntries.count == fbPrefix.count else { throw Failure.invalid("fallback") }
-        let nfa = GlobNFA(chainStart: chainStart, chainBytes: chainBytes, litStart: litStart, litBytes: litBytes, litTargets: litTargets, wildStart: wildStart,
-                          wildCodes: wildCodes, wildTargets: wildTargets, starChild: starChild, selfLoop: selfLoop,
-                          valueStart: valueStart, values: values, sets: sets, classOf: classOf, classCount: classCount)
-        let entries = EntryTable(modules: modules, orders: orders, prefixes: prefixes,
-                                 patternEnds: patternEnds, patternBytes: patternBytes)
-        return GlobSet(nfa: nfa, entries: entries, fallback: zip(fbEntries, fbPrefix).map { ($0, $1) }, syntax: syntax)
+        return GlobNFA(chainStart: chainStart, chainBytes: chainBytes, litStart: litStart, litBytes: litBytes, litTargets: litTargets,
+                       wildStart: wildStart, wildCodes: wildCodes, wildTargets: wildTargets, starChild: starChild, selfLoop: selfLoop,
+                       valueStart: valueStart, values: values, sets: sets, classOf: classOf, classCount: classCount)
     }
 }

@@ -10,7 +10,27 @@ extension IndexFile {
     }
 
     static func validate(_ s: GlobSet, modules: Int, _ what: String) throws(Failure) {
-        let n = s.nfa
+        func check(_ ok: Bool, _ detail: @autoclosure () -> String) throws(Failure) {
+            if !ok { throw .invalid("\(what): \(detail())") }
+        }
+        let p = s.split
+        let slots = p.slotRoot.count
+        try validate(p.trie, values: slots, "\(what) prefixes")
+        // Forest values are remainder indexes, only ever compared with pairLocal: any value is safe.
+        try validate(p.forest, values: Int(UInt32.max) + 1, "\(what) remainders")
+        try check(p.slotRoot.buffer.allSatisfy { $0 == GlobNFA.none || Int($0) < p.forest.nodeCount }, "slot root")
+        try check(p.exactStart.count == slots + 1 && p.exactStart.areEndOffsets(within: p.exactEntries.count), "exact offsets")
+        try check(p.pairStart.count == slots + 1 && p.pairLocal.count == p.pairEntry.count
+                  && p.pairStart.areEndOffsets(within: p.pairLocal.count), "pair offsets")
+        try check(p.exactEntries.buffer.allSatisfy { Int($0) < s.entries.count }
+                  && p.pairEntry.buffer.allSatisfy { Int($0) < s.entries.count }, "slot entry")
+        try check(s.entries.modules.buffer.allSatisfy { Int($0) < modules }, "module id")
+        try check(s.fallback.allSatisfy { Int($0.entry) < s.entries.count && Int($0.prefix) <= s.entries.pattern(Int($0.entry)).count },
+                  "fallback entry")
+    }
+
+    /// The bounds of one trie: every offset and node id within its arrays, values below `values`.
+    static func validate(_ n: GlobNFA, values valueLimit: Int, _ what: String) throws(Failure) {
         let count = n.starChild.count
         // The detail is built only on failure: these checks run per node on every open.
         func check(_ ok: Bool, _ detail: @autoclosure () -> String) throws(Failure) {
@@ -48,9 +68,6 @@ extension IndexFile {
         try check(Int(topStar) <= count, "star edge target")
         try check(n.wildCodes.buffer.allSatisfy { $0 == GlobNFA.anyCode || ($0 >= GlobNFA.setBase && Int($0 - GlobNFA.setBase) < n.sets.count) },
                   "wildcard edge label")
-        try check(below(n.values, s.entries.count), "value")
-        try check(below(s.entries.modules, modules), "module id")
-        try check(s.fallback.allSatisfy { Int($0.entry) < s.entries.count && Int($0.prefix) <= s.entries.pattern(Int($0.entry)).count },
-                  "fallback entry")
+        try check(below(n.values, valueLimit), "value")
     }
 }

@@ -1,0 +1,174 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The patterns of one `GlobSet` cut where their first wildcard starts, as libkmod's index cuts
+/// them: the literal prefixes form a plain trie (`trie`), walked once per lookup; the rests
+/// ("remainders") go into `forest`, one small trie per distinct set of remainders found behind
+/// one prefix. Thousands of prefixes share a remainder set (every `pci:v…d…sv` prefix has
+/// `*sd*bc*sc*i*`), so the DFA states built while matching behind one prefix serve them all.
+/// One automaton over whole patterns made new states for each device id it met, and a
+/// process resolving many distinct strings spent its time building them.
+///
+/// A pattern matches an input exactly when the input starts with its prefix and the rest of
+/// the input matches its remainder: a literal element matches only itself.
+struct PrefixSplit: Sendable, Equatable {
+    /// Literal prefixes (byte edges and chains only); the value where a prefix ends is its slot.
+    var trie: GlobNFA
+    /// The remainder groups, side by side; a value is the remainder's index in its group.
+    var forest: GlobNFA
+    /// Per slot: the forest node its group starts at, or `GlobNFA.none` when every pattern
+    /// with this prefix is the prefix alone.
+    var slotRoot: IndexArray<UInt32>
+    /// Per slot: the entries whose pattern is just the prefix, `exactEntries[exactStart[s]..<exactStart[s+1]]`.
+    var exactStart: IndexArray<UInt32>
+    var exactEntries: IndexArray<UInt32>
+    /// Per slot: which entry each remainder of its group stands for, as (remainder, entry)
+    /// pairs sorted by remainder: `pairLocal/pairEntry[pairStart[s]..<pairStart[s+1]]`.
+    var pairStart: IndexArray<UInt32>
+    var pairLocal: IndexArray<UInt32>
+    var pairEntry: IndexArray<UInt32>
+
+    var slotCount: Int { slotRoot.count }
+
+    /// Splits compiled patterns; `entries[i]` is what pattern `i` yields (an entry id).
+    init(patterns: [[GlobElement]], entries: [UInt32]) {
+        var slotOf = [[UInt8]: Int]()
+        var prefixes = [[UInt8]]()
+        var exact = [[UInt32]]()
+        var rests = [[(remainder: ArraySlice<GlobElement>, entry: UInt32)]]()
+        for (p, e) in zip(patterns, entries) {
+            let cut = p.firstIndex { if case .byte = $0 { return false } else { return true } } ?? p.count
+            let prefix = p[..<cut].map { e -> UInt8 in if case .byte(let b) = e { return b } else { return 0 } }
+            let slot: Int
+            if let s = slotOf[prefix] { slot = s } else {
+                slot = prefixes.count
+                slotOf[prefix] = slot
+                prefixes.append(prefix)
+                exact.append([])
+                rests.append([])
+            }
+            if cut == p.count { exact[slot].append(e) } else { rests[slot].append((p[cut...], e)) }
+        }
+        trie = GlobNFA(patterns: prefixes.map { $0.map(GlobElement.byte) }, entries: prefixes.indices.map(UInt32.init))
+
+        // A group is the sorted list of distinct remainders behind a prefix; equal groups are
+        // stored once.
+        var groupOf = [[[GlobElement]]: Int]()
+        var groups = [[[GlobElement]]]()
+        var slotGroup = [Int](repeating: -1, count: prefixes.count)
+        var pairStart: [UInt32] = [0], pairLocal = [UInt32](), pairEntry = [UInt32]()
+        for slot in prefixes.indices {
+            defer { pairStart.append(UInt32(pairLocal.count)) }
+            guard !rests[slot].isEmpty else { continue }
+            let distinct = Array(Set(rests[slot].map { Array($0.remainder) })).sorted(by: Self.precedes)
+            let g: Int
+            if let known = groupOf[distinct] { g = known } else {
+                g = groups.count
+                groupOf[distinct] = g
+                groups.append(distinct)
+            }
+            slotGroup[slot] = g
+            var local = [[GlobElement]: UInt32]()
+            for (i, r) in distinct.enumerated() { local[r] = UInt32(i) }
+            let pairs = rests[slot].map { (local[Array($0.remainder)]!, $0.entry) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            for (l, e) in pairs { pairLocal.append(l); pairEntry.append(e) }
+        }
+        let (forest, roots) = GlobNFA.forest(groups.map { GlobNFA(patterns: $0, entries: $0.indices.map(UInt32.init)) })
+        self.forest = forest
+        slotRoot = IndexArray(slotGroup.map { $0 < 0 ? GlobNFA.none : roots[$0] })
+        var exactStart: [UInt32] = [0], exactEntries = [UInt32]()
+        for e in exact {
+            exactEntries += e
+            exactStart.append(UInt32(exactEntries.count))
+        }
+        self.exactStart = IndexArray(exactStart)
+        self.exactEntries = IndexArray(exactEntries)
+        self.pairStart = IndexArray(pairStart)
+        self.pairLocal = IndexArray(pairLocal)
+        self.pairEntry = IndexArray(pairEntry)
+    }
+
+    init(trie: GlobNFA, forest: GlobNFA, slotRoot: IndexArray<UInt32>, exactStart: IndexArray<UInt32>,
+         exactEntries: IndexArray<UInt32>, pairStart: IndexArray<UInt32>, pairLocal: IndexArray<UInt32>,
+         pairEntry: IndexArray<UInt32>) {
+        self.trie = trie; self.forest = forest; self.slotRoot = slotRoot
+        self.exactStart = exactStart; self.exactEntries = exactEntries
+        self.pairStart = pairStart; self.pairLocal = pairLocal; self.pairEntry = pairEntry
+    }
+
+    /// A total order on remainders, so a group's list (and its numbering) is canonical.
+    private static func precedes(_ a: [GlobElement], _ b: [GlobElement]) -> Bool {
+        func key(_ e: GlobElement) -> (Int, UInt64, UInt64, UInt64, UInt64) {
+            switch e {
+            case .byte(let x): return (0, UInt64(x), 0, 0, 0)
+            case .any: return (1, 0, 0, 0, 0)
+            case .star: return (2, 0, 0, 0, 0)
+            case .set(let s): return (3, s.w0, s.w1, s.w2, s.w3)
+            }
+        }
+        for (x, y) in zip(a, b) where x != y { return key(x) < key(y) }
+        return a.count < b.count
+    }
+
+    /// Walks the literal trie over `input` and calls `body(slot, position)` for each prefix
+    /// the input starts with: `position` is where that prefix ends and its remainder starts.
+    @inline(__always)
+    func forEachPrefix(of input: UnsafeBufferPointer<UInt8>, _ body: (Int, Int) -> Void) {
+        let chainStart = trie.chainStart.buffer, chainBytes = trie.chainBytes.buffer
+        let litStart = trie.litStart.buffer, litBytes = trie.litBytes.buffer, litTargets = trie.litTargets.buffer
+        let valueStart = trie.valueStart.buffer, values = trie.values.buffer
+        let n = input.count
+        var node = 0, i = 0
+        while true {
+            // Consume the node's chain whole: values and branches only sit at its end.
+            let c0 = Int(chainStart[node]), length = Int(chainStart[node + 1]) &- c0
+            if length > 0 {
+                guard n - i >= length,
+                      memcmp(chainBytes.baseAddress! + c0, input.baseAddress! + i, length) == 0 else { return }
+                i += length
+            }
+            for v in Int(valueStart[node])..<Int(valueStart[node + 1]) { body(Int(values[v]), i) }
+            guard i < n else { return }
+            let b = input[i]
+            var lo = Int(litStart[node]), hi = Int(litStart[node + 1])
+            var next = -1
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                let m = litBytes[mid]
+                if m == b { next = Int(litTargets[mid]); break }
+                if m < b { lo = mid + 1 } else { hi = mid }
+            }
+            guard next >= 0 else { return }
+            node = next
+            i += 1
+        }
+    }
+
+    /// Appends the entries of `slot` whose remainder is in `matched` (sorted remainder indexes).
+    @inline(__always)
+    func appendEntries(slot: Int, matched: UnsafeBufferPointer<UInt32>, to out: inout [UInt32]) {
+        let lo0 = Int(pairStart[slot]), hi0 = Int(pairStart[slot + 1])
+        let local = pairLocal.buffer, entry = pairEntry.buffer
+        for m in matched {
+            // First pair with remainder m, by binary search: a group can hold thousands.
+            var lo = lo0, hi = hi0
+            while lo < hi {
+                let mid = (lo + hi) >> 1
+                if local[mid] < m { lo = mid + 1 } else { hi = mid }
+            }
+            while lo < hi0, local[lo] == m {
+                out.append(entry[lo])
+                lo += 1
+            }
+        }
+    }
+
+    /// Appends the entries whose whole pattern is the prefix of `slot`.
+    @inline(__always)
+    func appendExact(slot: Int, to out: inout [UInt32]) {
+        for k in Int(exactStart[slot])..<Int(exactStart[slot + 1]) { out.append(exactEntries[k]) }
+    }
+}
