@@ -1,10 +1,11 @@
-/// Matches a `GlobSet`: a walk down its literal prefix trie, and behind each prefix the input
-/// starts with, a lazily built DFA over that prefix's remainder group (`PrefixSplit`). Each
-/// DFA state is a set of live forest nodes, made the first time some input reaches it and
-/// cached, so a warm lookup costs one table load per byte no matter how many patterns share
-/// a prefix, and prefixes with equal remainder groups share the states. The cache is
-/// bounded: past `maxStates` it starts over (as RE2 does), so memory stays flat under any
-/// stream of inputs.
+/// Matches a `GlobSet`: a walk down its literal prefix trie, then one lazily built DFA walk
+/// over the remainder forest (`PrefixSplit`) in which each prefix the input starts with joins
+/// its group's start states where the prefix ends. A forest state carries the rank of the
+/// prefix it started from on this path (a 4-bit tag), not the prefix itself, so DFA states
+/// are shared by every path with the same sequence of groups (thousands of device ids),
+/// and a warm lookup costs one table load per byte however many patterns share a prefix.
+/// The cache is bounded: past `maxStates` it starts over (as RE2 does), so memory stays flat
+/// under any stream of inputs.
 ///
 /// Mutates on lookup: one instance per thread.
 public final class GlobAutomaton {
@@ -23,10 +24,15 @@ public final class GlobAutomaton {
     /// Per state: index into `acceptLists`, or -1 when not computed yet.
     private var acceptIndex: [Int32] = []
     private var acceptLists: [[UInt32]] = []
-    /// Per slot: the DFA state its group starts in, or -1 (sized at first use).
-    private var slotStart: [Int32] = []
-    /// Entries found by the current lookup (kept for its capacity).
+    /// (state, group root, tag) → the state with that group joined at that tag.
+    private var joins = JoinTable()
+    /// Entries found by the current lookup, and the prefixes with a group on its path, as
+    /// (slot, position) (both kept for their capacity).
     private var found: [UInt32] = []
+    private var path: [(slot: Int, at: Int)] = []
+    /// Tags fit in the forest state's top 4 bits while node ids need at most 20; a larger
+    /// forest gets no tags, and one walk per prefix.
+    private let tagged: Bool
 
     static let dead: Int32 = 0
 
@@ -34,10 +40,17 @@ public final class GlobAutomaton {
     public private(set) var flushes = 0
     public var stateCount: Int { states.count }
 
-    public init(_ patterns: GlobSet, maxStates: Int = 1 << 17) {
+    public convenience init(_ patterns: GlobSet, maxStates: Int = 1 << 17) {
+        self.init(patterns, maxStates: maxStates, tagged: patterns.split.forest.nodeCount < 1 << 20)
+    }
+
+    /// `tagged: false` makes one walk per prefix, as a forest of 2^20 nodes or more needs
+    /// (tests use it on small sets).
+    init(_ patterns: GlobSet, maxStates: Int, tagged: Bool) {
         self.patterns = patterns
         self.split = patterns.split
         self.nfa = patterns.split.forest
+        self.tagged = tagged && nfa.nodeCount < 1 << 20
         // Stored with the patterns: computing them scans every chain byte.
         classOf = .allocate(capacity: 256)
         for i in 0..<256 { classOf[i] = nfa.classOf[i] }
@@ -58,23 +71,26 @@ public final class GlobAutomaton {
         transitions.removeAll()
         acceptIndex.removeAll(keepingCapacity: true)
         acceptLists.removeAll(keepingCapacity: true)
-        for i in slotStart.indices { slotStart[i] = -1 }
+        joins.removeAll()
         _ = addState([])
     }
 
-    /// The DFA state the group of `slot` starts in.
-    @inline(__always)
-    private func startState(_ slot: Int) -> Int32 {
-        if slotStart.isEmpty { slotStart = Array(repeating: -1, count: split.slotCount) }
-        let known = slotStart[slot]
-        if known >= 0 { return known }
+    /// `state` with the start states of the group at `root` added, tagged `tag`.
+    private func join(_ state: Int32, root: UInt32, tag: Int) -> Int32 {
+        if let known = joins.find(JoinTable.key(state, root, tag)) { return known }
+        var from = state
         if states.count >= maxStates {
+            let source = Array(states.nodes(state))
             flushes += 1
             reset()
+            from = addState(source)
         }
-        let s = addState(nfa.startStates(root: split.slotRoot[slot]))
-        slotStart[slot] = s
-        return s
+        var set = Array(states.nodes(from))
+        nfa.withView(tagged: tagged) { $0.enter(root, 0, tag: UInt32(tag) << 28, into: &set) }
+        canonical(&set)
+        let to = addState(set)
+        joins.insert(JoinTable.key(from, root, tag), to)
+        return to
     }
 
     private func addState(_ nodes: [UInt32]) -> Int32 {
@@ -103,7 +119,7 @@ public final class GlobAutomaton {
         var out = [UInt32]()
         swap(&out, &scratch)
         out.removeAll(keepingCapacity: true)
-        nfa.withView { view in
+        nfa.withView(tagged: tagged) { view in
             states.withNodes(from) { for s in $0 { view.step(s, b, into: &out) } }
         }
         canonical(&out)
@@ -135,13 +151,17 @@ public final class GlobAutomaton {
         return s
     }
 
-    /// The values (remainder indexes) of accepting state `s`, sorted, each once.
+    /// The values of accepting state `s` (remainder index, tag in the top 4 bits), sorted, each once.
     @inline(__always)
     private func accepted(_ s: Int32) -> [UInt32] {
         let a = acceptIndex[Int(s)]
         if a >= 0 { return acceptLists[Int(a)] }
         var values = [UInt32]()
-        for n in states.nodes(s) { values.append(contentsOf: nfa.values(at: n)) }
+        let nodeMask: UInt32 = tagged ? 0xF_FFFF : 0xFF_FFFF
+        for n in states.nodes(s) {
+            let tag = tagged ? n & 0xF000_0000 : 0
+            for v in nfa.values(at: n, nodeMask: nodeMask) { values.append(tag | v) }
+        }
         canonical(&values)
         acceptIndex[Int(s)] = Int32(acceptLists.count)
         acceptLists.append(values)
@@ -154,13 +174,43 @@ public final class GlobAutomaton {
         var out = [UInt32]()
         swap(&out, &found)
         out.removeAll(keepingCapacity: true)
+        var prefixes = [(slot: Int, at: Int)]()
+        swap(&prefixes, &path)
+        prefixes.removeAll(keepingCapacity: true)
         split.forEachPrefix(of: input) { slot, at in
             if at == input.count { split.appendExact(slot: slot, to: &out) }
-            guard split.slotRoot[slot] != GlobNFA.none else { return }
-            let s = run(startState(slot), UnsafeBufferPointer(rebasing: input[at...]))
-            if s == Self.dead { return }
-            accepted(s).withUnsafeBufferPointer { split.appendEntries(slot: slot, matched: $0, to: &out) }
+            if split.slotRoot[slot] != GlobNFA.none { prefixes.append((slot, at)) }
         }
+        // One walk for up to 16 prefixes (one per prefix without tags): each group joins the
+        // walk where its prefix ends.
+        let batch = tagged ? 16 : 1
+        var first = 0
+        while first < prefixes.count {
+            let last = min(first + batch, prefixes.count)
+            var s = Self.dead
+            for k in first..<last {
+                s = join(s, root: split.slotRoot[prefixes[k].slot], tag: k - first)
+                let end = k + 1 < last ? prefixes[k + 1].at : input.count
+                s = run(s, UnsafeBufferPointer(rebasing: input[prefixes[k].at..<end]))
+            }
+            if s != Self.dead {
+                let values = accepted(s)
+                // Values sort by tag first: one run of them per prefix.
+                var i = 0
+                while i < values.count {
+                    let tag = Int(values[i] >> 28)
+                    var j = i
+                    while j < values.count, Int(values[j] >> 28) == tag { j += 1 }
+                    values.withUnsafeBufferPointer {
+                        split.appendEntries(slot: prefixes[first + tag].slot, matched: UnsafeBufferPointer(rebasing: $0[i..<j]),
+                                            mask: 0x0FFF_FFFF, to: &out)
+                    }
+                    i = j
+                }
+            }
+            first = last
+        }
+        swap(&prefixes, &path)
         if !patterns.fallback.isEmpty {
             let bytes = Array(input)
             for f in patterns.fallback

@@ -108,8 +108,8 @@ extension GlobNFA {
 
     /// Entry ids of the patterns that end at `state`.
     @inline(__always)
-    func values(at state: UInt32) -> Slice<IndexArray<UInt32>> {
-        let n = Int(state >> 8)
+    func values(at state: UInt32, nodeMask: UInt32 = 0xFF_FFFF) -> Slice<IndexArray<UInt32>> {
+        let n = Int((state >> 8) & nodeMask)
         guard Int(state & 255) == chainLength(n) else { return values[0..<0] }
         return values[Int(valueStart[n])..<Int(valueStart[n + 1])]
     }

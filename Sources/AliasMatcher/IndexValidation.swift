@@ -16,8 +16,9 @@ extension IndexFile {
         let p = s.split
         let slots = p.slotRoot.count
         try validate(p.trie, values: slots, "\(what) prefixes")
-        // Forest values are remainder indexes, only ever compared with pairLocal: any value is safe.
-        try validate(p.forest, values: Int(UInt32.max) + 1, "\(what) remainders")
+        // Forest values are remainder indexes, compared with pairLocal; below 2^28, since a
+        // walk keeps a tag in the top bits beside them.
+        try validate(p.forest, values: 1 << 28, "\(what) remainders")
         try check(p.slotRoot.buffer.allSatisfy { $0 == GlobNFA.none || Int($0) < p.forest.nodeCount }, "slot root")
         try check(p.exactStart.count == slots + 1 && p.exactStart.areEndOffsets(within: p.exactEntries.count), "exact offsets")
         try check(p.pairStart.count == slots + 1 && p.pairLocal.count == p.pairEntry.count

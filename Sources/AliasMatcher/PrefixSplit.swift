@@ -126,8 +126,15 @@ struct PrefixSplit: Sendable, Equatable {
             // Consume the node's chain whole: values and branches only sit at its end.
             let c0 = Int(chainStart[node]), length = Int(chainStart[node + 1]) &- c0
             if length > 0 {
-                guard n - i >= length,
-                      memcmp(chainBytes.baseAddress! + c0, input.baseAddress! + i, length) == 0 else { return }
+                guard n - i >= length else { return }
+                // Chains are mostly a few bytes: a loop beats a call to memcmp there.
+                if length <= 16 {
+                    var d = 0
+                    while d < length, chainBytes[c0 + d] == input[i + d] { d += 1 }
+                    guard d == length else { return }
+                } else {
+                    guard memcmp(chainBytes.baseAddress! + c0, input.baseAddress! + i, length) == 0 else { return }
+                }
                 i += length
             }
             for v in Int(valueStart[node])..<Int(valueStart[node + 1]) { body(Int(values[v]), i) }
@@ -147,12 +154,14 @@ struct PrefixSplit: Sendable, Equatable {
         }
     }
 
-    /// Appends the entries of `slot` whose remainder is in `matched` (sorted remainder indexes).
+    /// Appends the entries of `slot` whose remainder is in `matched` (sorted remainder indexes,
+    /// kept bits `mask`).
     @inline(__always)
-    func appendEntries(slot: Int, matched: UnsafeBufferPointer<UInt32>, to out: inout [UInt32]) {
+    func appendEntries(slot: Int, matched: UnsafeBufferPointer<UInt32>, mask: UInt32 = .max, to out: inout [UInt32]) {
         let lo0 = Int(pairStart[slot]), hi0 = Int(pairStart[slot + 1])
         let local = pairLocal.buffer, entry = pairEntry.buffer
-        for m in matched {
+        for tagged in matched {
+            let m = tagged & mask
             // First pair with remainder m, by binary search: a group can hold thousands.
             var lo = lo0, hi = hi0
             while lo < hi {

@@ -110,6 +110,26 @@ func randomPattern(_ rng: inout SplitMix) -> [UInt8] {
         }
         #expect(automaton.flushes > 0)
     }
+
+    /// Prefixes nested deeper than the 16 tags one walk carries, each with its own remainder
+    /// group, so a lookup makes several walks; with and without tags, and a tiny cache.
+    @Test(arguments: [true, false])
+    func nestedPrefixesAgreeWithGlibc(tagged: Bool) {
+        var rng = SplitMix(state: 11)
+        var patterns = [[UInt8]]()
+        let tails = ["*", "*b", "?", "[ab]*", "", "*a?", "b*"].map { Array($0.utf8) }
+        for k in 1...40 { for t in tails where rng.below(2) == 0 { patterns.append([UInt8](repeating: 97, count: k) + t) } }
+        let set = GlobSet(entries: patterns.enumerated().map { .init(module: UInt32($0), order: UInt32($0), pattern: $1) },
+                          syntax: .kmodIndex)
+        let automaton = GlobAutomaton(set, maxStates: 32, tagged: tagged)
+        for _ in 0..<2000 {
+            let input = [UInt8](repeating: 97, count: rng.below(45)) + randomBytes(&rng, Array("ab".utf8), maxLength: 3)
+            let expected = patterns.indices.filter { kmodIndexMatch(patterns[$0], input) }.map(UInt32.init)
+            #expect(automaton.modules(matching: input) == expected, "input \(input)")
+            #expect(set.matchingEntries(input) == expected)
+        }
+        #expect(automaton.flushes > 0)
+    }
 }
 
 /// An input likely to match `pattern`: wildcards filled with random bytes, brackets with a
