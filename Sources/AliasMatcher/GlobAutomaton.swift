@@ -222,7 +222,7 @@ public final class GlobAutomaton {
         switch out.count {
         case 0: result = []
         case 1: result = [patterns.entries.module(Int(out[0]))]
-        default: result = orderedModules(out)
+        default: result = orderedModules(&out)
         }
         swap(&out, &found)
         return result
@@ -232,14 +232,35 @@ public final class GlobAutomaton {
         input.withUnsafeBufferPointer { modules(matching: $0) }
     }
 
-    private func orderedModules(_ entries: [UInt32]) -> [UInt32] {
-        let sorted = entries.sorted {
-            (patterns.entries.order(Int($0)), $0) < (patterns.entries.order(Int($1)), $1)
+    /// Entries to modules in libkmod's order: by (order, entry), each module once. Results
+    /// hold a few entries, so an insertion sort and a linear duplicate check, no allocation
+    /// but the result's.
+    private func orderedModules(_ entries: inout [UInt32]) -> [UInt32] {
+        let table = patterns.entries
+        // Thousands of entries (a pattern like `*` repeated across modules) would make both
+        // quadratic: sort, and remember modules in a set.
+        if entries.count > 64 {
+            entries.sort { (table.order(Int($0)), $0) < (table.order(Int($1)), $1) }
+            var seen = Set<UInt32>(), out = [UInt32]()
+            for x in entries where seen.insert(table.module(Int(x))).inserted { out.append(table.module(Int(x))) }
+            return out
         }
-        var seen = Set<UInt32>(), out = [UInt32]()
-        for e in sorted {
-            let m = patterns.entries.module(Int(e))
-            if seen.insert(m).inserted { out.append(m) }
+        entries.withUnsafeMutableBufferPointer { e in
+            for i in 1..<e.count {
+                let x = e[i], key = (table.order(Int(x)), x)
+                var j = i
+                while j > 0, key < (table.order(Int(e[j - 1])), e[j - 1]) {
+                    e[j] = e[j - 1]
+                    j -= 1
+                }
+                e[j] = x
+            }
+        }
+        var out = [UInt32]()
+        out.reserveCapacity(entries.count)
+        for x in entries {
+            let m = table.module(Int(x))
+            if !out.contains(m) { out.append(m) }
         }
         return out
     }

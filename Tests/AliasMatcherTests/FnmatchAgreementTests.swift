@@ -111,6 +111,22 @@ func randomPattern(_ rng: inout SplitMix) -> [UInt8] {
         #expect(automaton.flushes > 0)
     }
 
+    /// Many matching entries (past the small-result path): modules in ascending entry order,
+    /// each once, whatever order the entries were given in.
+    @Test(arguments: [10, 200])
+    func manyMatchesComeBackInPriorityOrder(count: Int) {
+        let entries = (0..<count).map { i in
+            GlobSet.Entry(module: UInt32(i % 7), order: UInt32((i * 37) % count), pattern: Array((i % 2 == 0 ? "x*" : "x?y*").utf8))
+        }
+        let set = GlobSet(entries: entries, syntax: .kmodIndex)
+        let automaton = GlobAutomaton(set)
+        let input = Array("xzy".utf8)
+        let byPriority = entries.indices.sorted { (entries[$0].order, $0) < (entries[$1].order, $1) }
+        var expected = [UInt32]()
+        for i in byPriority where !expected.contains(entries[i].module) { expected.append(entries[i].module) }
+        #expect(automaton.modules(matching: input) == expected)
+    }
+
     /// Prefixes nested deeper than the 16 tags one walk carries, each with its own remainder
     /// group, so a lookup makes several walks; with and without tags, and a tiny cache.
     @Test(arguments: [true, false])
