@@ -35,7 +35,12 @@ bin=${FUZZ_BIN:-$fuzz/.build/release}
 # and SwiftPM emits its --sanitize values in no fixed order, so `--sanitize=fuzzer
 # --sanitize=address` built either coverage without ASan or ASan without coverage. The
 # --sanitize=fuzzer stays for SwiftPM's own handling of libFuzzer executables (its main).
-[ -n "${FUZZ_BIN:-}" ] || (cd "$fuzz" && swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address)
+# SwiftPM keeps the root package's file list in description.json and does not notice a source
+# file added to it, so the build fails on the new file's types: drop the stale list first.
+if [ -z "${FUZZ_BIN:-}" ]; then
+    rm -f "$fuzz"/.build/*/release/description.json
+    (cd "$fuzz" && swift build -c release --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address)
+fi
 
 # Refuse binaries without coverage counters: the run would be blind (the mixed build above,
 # or a stale one, left only the handful of counters libFuzzer's own stub carries).

@@ -79,6 +79,7 @@ step() {
 
 lookup_ratio() (  # a subshell: the build's progress to the log, LookupRatio's tables to stdout
     cd "$REPO/Benchmarks" || exit
+    rm -f .build/*/release/description.json  # stale file list of the root package (see scripts/fuzz.sh)
     swift build -c release --product LookupRatio >&2 || exit
     # shellcheck disable=SC2086 # LOOKUP_ARGS is a list of words
     swift run -c release --skip-build LookupRatio ${LOOKUP_ARGS:-}
