@@ -75,16 +75,20 @@ public final class GlobAutomaton {
         _ = addState([])
     }
 
+    /// Drops the cache when it is full, keeping `state` (it is being stepped from); returns
+    /// its id afterwards.
+    private func makeRoom(keeping state: Int32) -> Int32 {
+        guard states.count >= maxStates else { return state }
+        let source = Array(states.nodes(state))
+        flushes += 1
+        reset()
+        return addState(source)
+    }
+
     /// `state` with the start states of the group at `root` added, tagged `tag`.
     private func join(_ state: Int32, root: UInt32, tag: Int) -> Int32 {
         if let known = joins.find(JoinTable.key(state, root, tag)) { return known }
-        var from = state
-        if states.count >= maxStates {
-            let source = Array(states.nodes(state))
-            flushes += 1
-            reset()
-            from = addState(source)
-        }
+        let from = makeRoom(keeping: state)
         var set = Array(states.nodes(from))
         nfa.withView(tagged: tagged) { $0.enter(root, 0, tag: UInt32(tag) << 28, into: &set) }
         canonical(&set)
@@ -107,13 +111,7 @@ public final class GlobAutomaton {
     }
 
     private func computeTransition(_ state: Int32, _ b: UInt8) -> Int32 {
-        var from = state
-        if states.count >= maxStates {
-            let source = Array(states.nodes(state))
-            flushes += 1
-            reset()
-            from = addState(source)
-        }
+        let from = makeRoom(keeping: state)
         // Swapped out, not copied: a copy would share the buffer and every append would
         // reallocate it (copy on write).
         var out = [UInt32]()
