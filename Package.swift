@@ -23,7 +23,8 @@ let package = Package(
             pkgConfig: "libkmod",
             providers: [.apt(["libkmod-dev"])]
         ),
-        // Linux declarations Swift's Glibc module lacks (netlink, signalfd, malloc_trim) and CMSG helpers.
+        // Linux declarations Swift's Glibc module lacks (netlink, signalfd, malloc_trim), CMSG
+        // helpers, and argv captured at start-up (no /proc needed).
         .target(name: "CLinux"),
         .target(
             name: "Autoload",
@@ -34,7 +35,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "autoloadd",
-            dependencies: ["Autoload", "AliasMatcher"]
+            dependencies: ["Autoload", "AliasMatcher", "CLinux"]
         ),
         .testTarget(
             name: "AliasMatcherTests",

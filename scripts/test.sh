@@ -21,6 +21,9 @@ echo "module trees: ${AUTOLOAD_KERNEL_TREES//:/ }"
 
 # The real-kernel uevent suites must run, not skip themselves: CI is root with netlink.
 export AUTOLOAD_REQUIRE_UEVENTS=${AUTOLOAD_REQUIRE_UEVENTS:-1}
+# The static build is the one to install: NoProcTests run it too, and the VM test boots it.
+AUTOLOAD_STATIC_BINARY=$(scripts/build-static.sh)
+export AUTOLOAD_STATIC_BINARY
 swift build --build-tests
 swift test --skip-build
 
@@ -35,5 +38,5 @@ fi
 if [[ ${AUTOLOAD_SKIP_VM:-0} == 1 ]]; then
     echo "AUTOLOAD_SKIP_VM=1: real-kernel coldplug test skipped"
 else
-    scripts/vm/test-coldplug.sh
+    scripts/vm/test-coldplug.sh --binary "$AUTOLOAD_STATIC_BINARY"
 fi

@@ -54,10 +54,10 @@ struct Arguments {
     }
 
     /// argv[index] as bytes, when `decoded` is what Swift made of it (`args` slices
-    /// CommandLine.arguments, so indices match); otherwise `decoded`'s UTF-8.
+    /// `ProcessArguments.strings`, so indices match); otherwise `decoded`'s UTF-8.
     static func rawArgument(at index: Int, decoded: String) -> [UInt8] {
-        guard index >= 0, index < Int(CommandLine.argc), let p = CommandLine.unsafeArgv[index] else { return Array(decoded.utf8) }
-        let raw = Array(UnsafeRawBufferPointer(start: p, count: strlen(p)))
+        guard ProcessArguments.raw.indices.contains(index) else { return Array(decoded.utf8) }
+        let raw = ProcessArguments.raw[index]
         return String(decoding: raw, as: UTF8.self) == decoded ? raw : Array(decoded.utf8)
     }
 

@@ -1,6 +1,10 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CLinux
+
+// Before anything can start a child process (install commands run through /bin/sh).
+cprocess_restore_environment()
 
 let version = "0.1.0"
 
@@ -21,7 +25,7 @@ Run 'autoloadd COMMAND --help' for a command's options.
   --help      this help
 """
 
-let args = CommandLine.arguments
+let args = ProcessArguments.strings
 guard args.count >= 2 else {
     warn("no command given\n\n" + usage)
     exit(2)

@@ -1,5 +1,6 @@
 // Linux declarations Swift's Glibc module does not export (netlink, signalfd, malloc_trim),
-// and the CMSG_* macros (which Swift cannot import) as functions.
+// the CMSG_* macros (which Swift cannot import) as functions, and the process's start-up
+// arguments captured without /proc.
 #ifndef AUTOLOAD_CLINUX_H
 #define AUTOLOAD_CLINUX_H
 
@@ -20,5 +21,14 @@ int cnetlink_find_credentials(const struct msghdr *msg, uint32_t *uid, int32_t *
 /// Fills a control buffer (of cnetlink_credentials_space() bytes) with SCM_CREDENTIALS;
 /// used by tests that play a spoofing sender.
 void cnetlink_put_credentials(struct msghdr *msg, uint32_t uid, uint32_t gid, int32_t pid);
+
+/// argc and argv as the C start-up code passed them (captured by an ELF constructor);
+/// 0 and NULL if the constructor did not run. Unlike CommandLine, needs no /proc.
+int cprocess_argc(void);
+char **cprocess_argv(void);
+
+/// Removes the SWIFT_BACKTRACE setting the constructor added when /proc was missing (so child
+/// processes do not inherit it); does nothing otherwise. Call first thing in main.
+void cprocess_restore_environment(void);
 
 #endif

@@ -17,19 +17,22 @@ struct CLIRun {
     var lines: [[UInt8]] { stdout.split(separator: 10, omittingEmptySubsequences: false).dropLast().map(Array.init) }
 
     /// Runs `autoloadd ARGS...`; `prefix` (e.g. setpriv to drop root) runs in front of it.
-    /// The environment is the test's own minus MODALIAS and AUTOLOAD_*, plus `environment`.
+    /// The environment is the test's own minus MODALIAS, AUTOLOAD_* and `unset`, plus
+    /// `environment`. `binary` is the test build's autoloadd unless given.
     static func autoloadd(_ args: [[UInt8]], environment: [String: [UInt8]] = [:], stdin: [UInt8] = [],
-                          prefix: [String] = []) throws -> CLIRun {
-        guard FileManager.default.isExecutableFile(atPath: DaemonProcess.binary) else {
-            throw SpawnError(description: "\(DaemonProcess.binary) not built (swift build --build-tests builds it)")
+                          prefix: [String] = [], unset: Set<String> = [],
+                          binary: String = DaemonProcess.binary) throws -> CLIRun {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw SpawnError(description: "\(binary) not built (swift build --build-tests builds it)")
         }
         let dir = try TempDir("autoload-cli")
         defer { dir.remove() }
         let inPath = dir.path + "/stdin", outPath = dir.path + "/stdout", errPath = dir.path + "/stderr"
         try Data(stdin).write(to: URL(fileURLWithPath: inPath))
 
-        let argv = prefix.map { Array($0.utf8) } + [Array(DaemonProcess.binary.utf8)] + args
-        var env = ProcessInfo.processInfo.environment.filter { $0.key != "MODALIAS" && !$0.key.hasPrefix("AUTOLOAD_") }
+        let argv = prefix.map { Array($0.utf8) } + [Array(binary.utf8)] + args
+        var env = ProcessInfo.processInfo.environment
+            .filter { $0.key != "MODALIAS" && !$0.key.hasPrefix("AUTOLOAD_") && !unset.contains($0.key) }
             .map { Array("\($0.key)=\($0.value)".utf8) }
         env += environment.map { Array("\($0.key)=".utf8) + $0.value }
 
