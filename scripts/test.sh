@@ -2,7 +2,8 @@
 # The test command: prepares the real Debian kernel module trees the differential tests use
 # (amd64 and arm64, the archive's 6.1 and 6.12 kernels), builds, and runs every test.
 # Then the real-kernel test: `autoloadd coldplug` in Debian's kernel under qemu (TCG) must load
-# exactly what systemd-udevd loads (scripts/vm/test-coldplug.sh; two boots, a few minutes).
+# exactly what systemd-udevd loads (scripts/vm/test-coldplug.sh; two boots, a few minutes),
+# in the 6.1 kernel (plain .ko) and the 6.12 kernel (.ko.xz).
 # Also a 10 s fuzz smoke run per libFuzzer target (scripts/fuzz.sh).
 # AUTOLOAD_SKIP_VM=1 / AUTOLOAD_SKIP_FUZZ=1 skip those (for quick local runs; CI never sets them).
 # Needs the packages .ci/run installs (libkmod-dev, kmod, gcc, qemu-system-x86, busybox-static,
@@ -39,4 +40,7 @@ if [[ ${AUTOLOAD_SKIP_VM:-0} == 1 ]]; then
     echo "AUTOLOAD_SKIP_VM=1: real-kernel coldplug test skipped"
 else
     scripts/vm/test-coldplug.sh --binary "$AUTOLOAD_STATIC_BINARY"
+    # Debian's 6.12 kernel ships its modules as .ko.xz: the static build's libkmod must
+    # decompress them (xz and zstd are compiled in).
+    scripts/vm/test-coldplug.sh --binary "$AUTOLOAD_STATIC_BINARY" --kernel amd64:6.12
 fi

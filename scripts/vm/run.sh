@@ -25,6 +25,9 @@
 #   --add HOST[:GUEST], --binary PATH[:GUEST], --udev
 #                               passed to build-initramfs.sh (e.g. autoloadd;
 #                               --udev adds systemd-udevd + stock rules)
+#   --kernel SPEC               kernel-tree.sh spec of the kernel to boot
+#                               (default amd64: the archive's 6.1; amd64:6.12
+#                               has .ko.xz modules)
 #   --timeout SECONDS           kill qemu after this long (default 240)
 #   --append "ARGS"             extra kernel command line (e.g. autoload.kmsg=1,
 #                               autoload.rounds=5, autoload.hotplug_wait=90)
@@ -58,6 +61,7 @@ while (($#)); do
         --initramfs) INITRAMFS=${2:?}; shift 2 ;;
         --add|--binary) BUILD_ARGS+=("$1" "${2:?}"); shift 2 ;;
         --udev) BUILD_ARGS+=(--udev); shift ;;
+        --kernel) BUILD_ARGS+=(--arch "${2:?}"); shift 2 ;;
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         --append) APPEND="$APPEND ${2?}"; shift 2 ;;
         --cpu) CPU=${2:?}; shift 2 ;;

@@ -9,8 +9,10 @@
 # oracle's boot ended with: none missing, none extra.
 #
 # Usage: scripts/vm/test-coldplug.sh [--binary PATH] [--out DIR] [--timeout S]
-#                                     [--devices SET] [--qemu-arg ARG]...
+#                                     [--devices SET] [--qemu-arg ARG]... [--kernel SPEC]
 #   --binary PATH   autoloadd to test (default: the static build, scripts/build-static.sh)
+#   --kernel SPEC   kernel-tree.sh spec of the kernel to boot (default amd64, Debian 12's
+#                   6.1 with plain .ko files; amd64:6.12 loads .ko.xz modules)
 #   --out DIR       keep both boots' output there (default: a temporary directory, kept on failure)
 #   --devices SET   run.sh's device set (full, all, minimal, none; default full)
 #   --qemu-arg ARG  one more qemu argument, repeatable: another machine than the usual, e.g.
@@ -25,12 +27,13 @@ REPO=$(cd "$HERE/../.." && pwd)
 say() { printf 'test-coldplug: %s\n' "$*" >&2; }
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 
-BINARY='' OUT='' TIMEOUT=900 MACHINE=()
+BINARY='' OUT='' TIMEOUT=900 MACHINE=() KSPEC=amd64
 while (($#)); do
     case $1 in
         --devices) MACHINE+=(--devices "${2:?}"); shift 2 ;;
         --qemu-arg) MACHINE+=(--qemu-arg "${2:?}"); shift 2 ;;
         --binary) BINARY=${2:?}; shift 2 ;;
+        --kernel) KSPEC=${2:?}; shift 2 ;;
         --out) OUT=${2:?}; shift 2 ;;
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         -h|--help) usage 0 ;;
@@ -46,12 +49,12 @@ if [[ -z $OUT ]]; then OUT=$(mktemp -d /tmp/test-coldplug.XXXXXX); KEEP=0; fi
 mkdir -p "$OUT"
 
 t0=$(date +%s)
-read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" amd64)
+read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" "$KSPEC")
 "$BINARY" index --modules-dir "$KROOT/lib/modules/$KVER" --cache-dir "$OUT/idx" >"$OUT/index.log" 2>&1 ||
     { say "FAIL: autoloadd index on the host failed:"; cat "$OUT/index.log" >&2; exit 1; }
 mv "$OUT"/idx/*.idx "$OUT/lib_modules_$KVER.idx"
 VM=(--udev --binary "$BINARY:/usr/bin/autoloadd" --add "$OUT/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx"
-    --append autoload.kmodprobe=keep --timeout "$TIMEOUT" ${MACHINE[@]+"${MACHINE[@]}"})
+    --kernel "$KSPEC" --append autoload.kmodprobe=keep --timeout "$TIMEOUT" ${MACHINE[@]+"${MACHINE[@]}"})
 
 boot() {  # NAME SCENARIO -> $OUT/NAME/, $OUT/NAME.txt
     say "booting $KVER: $1 ($2)"
