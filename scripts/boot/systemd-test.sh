@@ -98,9 +98,13 @@ while [ \$i -lt 120 ] && ! grep -q '^$HOTPLUG ' /proc/modules; do sleep 1; i=\$(
 echo "=== BEGIN boottest/hotplug ==="
 if grep -q '^$HOTPLUG ' /proc/modules; then echo $HOTPLUG; else echo "no $HOTPLUG after \${i}s"; fi
 echo "=== END boottest/hotplug rc=0 ==="
-# ExecReload (SIGHUP) must leave the same process running.
+# ExecReload (SIGHUP) must leave the same process running. The daemon re-reads its index
+# between RELOADING=1 and READY=1, which takes seconds under TCG on a busy host: wait
+# for the unit to leave "reload" (up to 60 s) rather than a fixed time.
 systemctl reload autoloadd.service
-sleep 3
+i=0
+while [ \$i -lt 60 ] && [ "\$(systemctl show autoloadd.service -p SubState --value)" = reload ]; do sleep 1; i=\$((i + 1)); done
+sleep 1
 echo "=== BEGIN boottest/reload ==="
 systemctl show autoloadd.service -p ActiveState -p SubState -p NRestarts -p MainPID
 echo "=== END boottest/reload rc=0 ==="
