@@ -35,35 +35,58 @@ struct PrefixSplit: Sendable, Equatable {
 
     /// Splits compiled patterns; `entries[i]` is what pattern `i` yields (an entry id).
     init(patterns: [[GlobElement]], entries: [UInt32]) {
-        var slotOf = [[UInt8]: Int]()
-        var prefixes = [[UInt8]]()
+        // Prefixes and remainders are slices of the patterns (no copies), each distinct one
+        // numbered in order of first appearance: a slot per prefix, an id per remainder.
+        var slotOf = [SliceKey: Int]()
+        var prefixes = [ArraySlice<GlobElement>]()
         var exact = [[UInt32]]()
-        var rests = [[(remainder: ArraySlice<GlobElement>, entry: UInt32)]]()
+        var remainderOf = [SliceKey: Int]()
+        var remainders = [ArraySlice<GlobElement>]()
+        var rests = [[(remainder: Int, entry: UInt32)]]()
+        slotOf.reserveCapacity(patterns.count)
+        remainderOf.reserveCapacity(patterns.count)
         for (p, e) in zip(patterns, entries) {
             let cut = p.firstIndex { if case .byte = $0 { return false } else { return true } } ?? p.count
-            let prefix = p[..<cut].map { e -> UInt8 in if case .byte(let b) = e { return b } else { return 0 } }
+            let prefix = p[..<cut]
             let slot: Int
-            if let s = slotOf[prefix] { slot = s } else {
+            let prefixKey = SliceKey(prefix)
+            if let s = slotOf[prefixKey] { slot = s } else {
                 slot = prefixes.count
-                slotOf[prefix] = slot
+                slotOf[prefixKey] = slot
                 prefixes.append(prefix)
                 exact.append([])
                 rests.append([])
             }
-            if cut == p.count { exact[slot].append(e) } else { rests[slot].append((p[cut...], e)) }
+            if cut == p.count { exact[slot].append(e); continue }
+            let remainder = p[cut...]
+            let r: Int
+            let remainderKey = SliceKey(remainder)
+            if let k = remainderOf[remainderKey] { r = k } else {
+                r = remainders.count
+                remainderOf[remainderKey] = r
+                remainders.append(remainder)
+            }
+            rests[slot].append((r, e))
         }
-        trie = GlobNFA(patterns: prefixes.map { $0.map(GlobElement.byte) }, entries: prefixes.indices.map(UInt32.init))
+        trie = GlobNFA(patterns: prefixes.map(Array.init), entries: prefixes.indices.map(UInt32.init))
 
-        // A group is the sorted list of distinct remainders behind a prefix; equal groups are
-        // stored once.
-        var groupOf = [[[GlobElement]]: Int]()
-        var groups = [[[GlobElement]]]()
+        // A group is the sorted list of distinct remainders behind a prefix (sorted once, all
+        // remainders together, so a group is a list of ranks); equal groups are stored once.
+        let byOrder = remainders.indices.sorted { Self.precedes(remainders[$0], remainders[$1]) }
+        var rank = [Int](repeating: 0, count: remainders.count)
+        for (k, r) in byOrder.enumerated() { rank[r] = k }
+        var groupOf = [[Int]: Int]()
+        var groups = [[Int]]()
         var slotGroup = [Int](repeating: -1, count: prefixes.count)
+        var local = [UInt32](repeating: 0, count: remainders.count)
         var pairStart: [UInt32] = [0], pairLocal = [UInt32](), pairEntry = [UInt32]()
         for slot in prefixes.indices {
             defer { pairStart.append(UInt32(pairLocal.count)) }
             guard !rests[slot].isEmpty else { continue }
-            let distinct = Array(Set(rests[slot].map { Array($0.remainder) })).sorted(by: Self.precedes)
+            var ranks = rests[slot].map { rank[$0.remainder] }
+            ranks.sort()
+            var distinct = [Int]()
+            for k in ranks where distinct.last != k { distinct.append(k) }
             let g: Int
             if let known = groupOf[distinct] { g = known } else {
                 g = groups.count
@@ -71,12 +94,13 @@ struct PrefixSplit: Sendable, Equatable {
                 groups.append(distinct)
             }
             slotGroup[slot] = g
-            var local = [[GlobElement]: UInt32]()
-            for (i, r) in distinct.enumerated() { local[r] = UInt32(i) }
-            let pairs = rests[slot].map { (local[Array($0.remainder)]!, $0.entry) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+            for (i, k) in distinct.enumerated() { local[byOrder[k]] = UInt32(i) }
+            let pairs = rests[slot].map { (local[$0.remainder], $0.entry) }.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
             for (l, e) in pairs { pairLocal.append(l); pairEntry.append(e) }
         }
-        let (forest, roots) = GlobNFA.forest(groups.map { GlobNFA(patterns: $0, entries: $0.indices.map(UInt32.init)) })
+        let (forest, roots) = GlobNFA.forest(groups.map { ranks in
+            GlobNFA(patterns: ranks.map { Array(remainders[byOrder[$0]]) }, entries: ranks.indices.map(UInt32.init))
+        })
         self.forest = forest
         slotRoot = IndexArray(slotGroup.map { $0 < 0 ? GlobNFA.none : roots[$0] })
         var exactStart: [UInt32] = [0], exactEntries = [UInt32]()
@@ -100,7 +124,7 @@ struct PrefixSplit: Sendable, Equatable {
     }
 
     /// A total order on remainders, so a group's list (and its numbering) is canonical.
-    private static func precedes(_ a: [GlobElement], _ b: [GlobElement]) -> Bool {
+    private static func precedes(_ a: ArraySlice<GlobElement>, _ b: ArraySlice<GlobElement>) -> Bool {
         func key(_ e: GlobElement) -> (Int, UInt64, UInt64, UInt64, UInt64) {
             switch e {
             case .byte(let x): return (0, UInt64(x), 0, 0, 0)
@@ -180,4 +204,29 @@ struct PrefixSplit: Sendable, Equatable {
     func appendExact(slot: Int, to out: inout [UInt32]) {
         for k in Int(exactStart[slot])..<Int(exactStart[slot + 1]) { out.append(exactEntries[k]) }
     }
+}
+
+/// A pattern slice as a dictionary key, hashed once by a cheap mix of its elements: hashing
+/// the slice itself through `Hasher`, element by element, was most of `PrefixSplit.init`.
+private struct SliceKey: Hashable {
+    let slice: ArraySlice<GlobElement>
+    let hash: UInt64
+
+    init(_ slice: ArraySlice<GlobElement>) {
+        self.slice = slice
+        var h: UInt64 = 0xCBF2_9CE4_8422_2325
+        func mix(_ v: UInt64) { h = (h ^ v) &* 0x100_0000_01B3 }
+        for e in slice {
+            switch e {
+            case .byte(let b): mix(UInt64(b))
+            case .any: mix(256)
+            case .star: mix(257)
+            case .set(let s): mix(258); mix(s.w0); mix(s.w1); mix(s.w2); mix(s.w3)
+            }
+        }
+        hash = h
+    }
+
+    static func == (a: SliceKey, b: SliceKey) -> Bool { a.hash == b.hash && a.slice == b.slice }
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
