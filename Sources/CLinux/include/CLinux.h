@@ -31,4 +31,9 @@ char **cprocess_argv(void);
 /// processes do not inherit it); does nothing otherwise. Call first thing in main.
 void cprocess_restore_environment(void);
 
+/// madvise(MADV_DONTNEED) over every executable, non-writable PT_LOAD segment of the loaded
+/// objects (dl_iterate_phdr(3); the vDSO excluded): drops the mappings of idle code pages,
+/// which stay in the page cache and fault back in when run. Returns the bytes advised.
+size_t cprocess_release_code_pages(void);
+
 #endif
