@@ -83,6 +83,9 @@ public final class Daemon {
             if !ready, resyncPending == nil, monotonicSeconds() - lastEvent >= options.settleSeconds, queue.isIdle {
                 ready = true
                 announceReady(start)
+                // The quiet period before memory is given back starts now, not at start-up:
+                // a coldplug longer than it would otherwise trim in the same breath as READY.
+                lastEvent = monotonicSeconds()
             }
             if ready, !trimmed, resyncPending == nil, monotonicSeconds() - lastEvent >= options.idleTrimSeconds, queue.isIdle {
                 trimmed = true

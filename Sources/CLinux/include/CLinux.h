@@ -27,8 +27,9 @@ void cnetlink_put_credentials(struct msghdr *msg, uint32_t uid, uint32_t gid, in
 int cprocess_argc(void);
 char **cprocess_argv(void);
 
-/// Removes the SWIFT_BACKTRACE setting the constructor added when /proc was missing (so child
-/// processes do not inherit it); does nothing otherwise. Call first thing in main.
+/// Puts back the caller's SWIFT_BACKTRACE (or its absence) where the constructor changed it
+/// because /proc was missing, so child processes do not inherit the change; does nothing
+/// otherwise. Call first thing in main.
 void cprocess_restore_environment(void);
 
 /// madvise(MADV_DONTNEED) over every executable, non-writable PT_LOAD segment of the loaded
