@@ -37,37 +37,18 @@ struct PrefixSplit: Sendable, Equatable {
     init(patterns: [[GlobElement]], entries: [UInt32]) {
         // Prefixes and remainders are slices of the patterns (no copies), each distinct one
         // numbered in order of first appearance: a slot per prefix, an id per remainder.
-        var slotOf = [SliceKey: Int]()
-        var prefixes = [ArraySlice<GlobElement>]()
+        var prefixIDs = SliceInterner(capacity: patterns.count)
+        var remainderIDs = SliceInterner(capacity: patterns.count)
         var exact = [[UInt32]]()
-        var remainderOf = [SliceKey: Int]()
-        var remainders = [ArraySlice<GlobElement>]()
         var rests = [[(remainder: Int, entry: UInt32)]]()
-        slotOf.reserveCapacity(patterns.count)
-        remainderOf.reserveCapacity(patterns.count)
         for (p, e) in zip(patterns, entries) {
             let cut = p.firstIndex { if case .byte = $0 { return false } else { return true } } ?? p.count
-            let prefix = p[..<cut]
-            let slot: Int
-            let prefixKey = SliceKey(prefix)
-            if let s = slotOf[prefixKey] { slot = s } else {
-                slot = prefixes.count
-                slotOf[prefixKey] = slot
-                prefixes.append(prefix)
-                exact.append([])
-                rests.append([])
-            }
+            let (slot, isNew) = prefixIDs.intern(p[..<cut])
+            if isNew { exact.append([]); rests.append([]) }
             if cut == p.count { exact[slot].append(e); continue }
-            let remainder = p[cut...]
-            let r: Int
-            let remainderKey = SliceKey(remainder)
-            if let k = remainderOf[remainderKey] { r = k } else {
-                r = remainders.count
-                remainderOf[remainderKey] = r
-                remainders.append(remainder)
-            }
-            rests[slot].append((r, e))
+            rests[slot].append((remainderIDs.intern(p[cut...]).id, e))
         }
+        let prefixes = prefixIDs.slices, remainders = remainderIDs.slices
         trie = GlobNFA(patterns: prefixes.map(Array.init), entries: prefixes.indices.map(UInt32.init))
 
         // A group is the sorted list of distinct remainders behind a prefix (sorted once, all
@@ -206,27 +187,44 @@ struct PrefixSplit: Sendable, Equatable {
     }
 }
 
-/// A pattern slice as a dictionary key, hashed once by a cheap mix of its elements: hashing
-/// the slice itself through `Hasher`, element by element, was most of `PrefixSplit.init`.
-private struct SliceKey: Hashable {
-    let slice: ArraySlice<GlobElement>
-    let hash: UInt64
+/// Distinct pattern slices, numbered in order of first appearance. Keys carry a hash computed
+/// once by a cheap mix of the elements: hashing slices through `Hasher`, element by element,
+/// was most of `PrefixSplit.init`.
+private struct SliceInterner {
+    private(set) var slices: [ArraySlice<GlobElement>] = []
+    private var ids: [Key: Int] = [:]
 
-    init(_ slice: ArraySlice<GlobElement>) {
-        self.slice = slice
-        var h: UInt64 = 0xCBF2_9CE4_8422_2325
-        func mix(_ v: UInt64) { h = (h ^ v) &* 0x100_0000_01B3 }
-        for e in slice {
-            switch e {
-            case .byte(let b): mix(UInt64(b))
-            case .any: mix(256)
-            case .star: mix(257)
-            case .set(let s): mix(258); mix(s.w0); mix(s.w1); mix(s.w2); mix(s.w3)
-            }
-        }
-        hash = h
+    init(capacity: Int) { ids.reserveCapacity(capacity) }
+
+    /// The slice's number, and whether this call gave it one.
+    mutating func intern(_ slice: ArraySlice<GlobElement>) -> (id: Int, isNew: Bool) {
+        let key = Key(slice)
+        if let id = ids[key] { return (id, false) }
+        ids[key] = slices.count
+        slices.append(slice)
+        return (slices.count - 1, true)
     }
 
-    static func == (a: SliceKey, b: SliceKey) -> Bool { a.hash == b.hash && a.slice == b.slice }
-    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    private struct Key: Hashable {
+        let slice: ArraySlice<GlobElement>
+        let hash: UInt64
+
+        init(_ slice: ArraySlice<GlobElement>) {
+            self.slice = slice
+            var h: UInt64 = 0xCBF2_9CE4_8422_2325
+            func mix(_ v: UInt64) { h = (h ^ v) &* 0x100_0000_01B3 }
+            for e in slice {
+                switch e {
+                case .byte(let b): mix(UInt64(b))
+                case .any: mix(256)
+                case .star: mix(257)
+                case .set(let s): mix(258); mix(s.w0); mix(s.w1); mix(s.w2); mix(s.w3)
+                }
+            }
+            hash = h
+        }
+
+        static func == (a: Key, b: Key) -> Bool { a.hash == b.hash && a.slice == b.slice }
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+    }
 }
