@@ -73,6 +73,8 @@ ln -sf /dev/null "$W/etc/udev/rules.d/80-drivers.rules"
 echo 0123456789abcdef0123456789abcdef >"$W/etc/machine-id"
 echo 'LABEL=autoload-root / ext4 defaults 0 0' >"$W/etc/fstab"
 echo autoload-test >"$W/etc/hostname"
+# No login prompt on the serial console: it would land in the middle of the probe's lines.
+ln -sf /dev/null "$W/etc/systemd/system/serial-getty@ttyS0.service"
 # The kernel package's postinst.d hook, as apt would run it after depmod:
 # compiles the index into /var/cache/autoload so the daemon opens it ready.
 # In the bare chroot, without /proc, as an image builder may run it.
@@ -99,14 +101,18 @@ echo "=== BEGIN boottest/hotplug ==="
 if grep -q '^$HOTPLUG ' /proc/modules; then echo $HOTPLUG; else echo "no $HOTPLUG after \${i}s"; fi
 echo "=== END boottest/hotplug rc=0 ==="
 # ExecReload (SIGHUP) must leave the same process running. The daemon re-reads its index
-# between RELOADING=1 and READY=1, which takes seconds under TCG on a busy host: wait
-# for the unit to leave "reload" (up to 60 s) rather than a fixed time.
+# between RELOADING=1 and READY=1, which takes seconds under TCG on a busy host: wait (up
+# to 60 s) for its "reloaded" journal line and for the unit to leave "reload", not a fixed time.
+reloads() { journalctl -b -u autoloadd.service --no-pager -o cat | grep -c ': reloaded'; }
+before=\$(reloads)
 systemctl reload autoloadd.service
 i=0
-while [ \$i -lt 60 ] && [ "\$(systemctl show autoloadd.service -p SubState --value)" = reload ]; do sleep 1; i=\$((i + 1)); done
-sleep 1
+while [ \$i -lt 60 ] && { [ "\$(reloads)" -le "\$before" ] || [ "\$(systemctl show autoloadd.service -p SubState --value)" = reload ]; }; do
+    sleep 1; i=\$((i + 1))
+done
 echo "=== BEGIN boottest/reload ==="
 systemctl show autoloadd.service -p ActiveState -p SubState -p NRestarts -p MainPID
+echo "reloaded=\$(( \$(reloads) > before ))"
 echo "=== END boottest/reload rc=0 ==="
 echo "=== BEGIN boottest/journal ==="
 journalctl -b -u autoloadd.service --no-pager -o cat | tail -n 40
@@ -176,6 +182,7 @@ for m in $LATE; do
 done
 check "hot-added $HOTPLUG got its driver" grep -qx "$HOTPLUG" "$S/boottest__hotplug.txt"
 pid=$(sed -n 's/^MainPID=//p' "$S/boottest__unit.txt")
+check "systemctl reload reached the daemon (its 'reloaded' journal line)" grep -qx 'reloaded=1' "$S/boottest__reload.txt"
 check "reload (SIGHUP) kept the same daemon running (MainPID ${pid:-?})" \
     bash -c "[ -n '$pid' ] && [ '$pid' != 0 ] && grep -qx 'MainPID=$pid' '$S/boottest__reload.txt' && grep -qx 'SubState=running' '$S/boottest__reload.txt' && grep -qx 'NRestarts=0' '$S/boottest__reload.txt'"
 T_END=$(now)
