@@ -106,7 +106,7 @@ if [[ -z $INITRAMFS ]]; then
     ls -t "$CACHE"/initramfs-*.cpio 2>/dev/null | tail -n +5 | while read -r f; do rm -f "$f" "$f.info"; done
     log "initramfs ready in $(awk -v a="$tb" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s: $INITRAMFS"
 elif ((${#BUILD_ARGS[@]})); then
-    die "--add/--binary/--scenario-file need a built initramfs; drop --initramfs"
+    die "--add/--binary/--udev/--kernel/--scenario-file need a built initramfs; drop --initramfs"
 fi
 [[ -f $INITRAMFS ]] || die "no initramfs $INITRAMFS"
 VMLINUZ=
