@@ -33,7 +33,8 @@ char **cprocess_argv(void);
 void cprocess_restore_environment(void);
 
 /// madvise(MADV_DONTNEED) over every executable, non-writable PT_LOAD segment of the loaded
-/// objects (dl_iterate_phdr(3); the vDSO excluded): drops the mappings of idle code pages,
+/// objects (dl_iterate_phdr(3); not the vDSO, objects with text relocations, or ranges that
+/// overlap PT_GNU_RELRO): drops the mappings of idle code pages,
 /// which stay in the page cache and fault back in when run. Returns the bytes advised.
 size_t cprocess_release_code_pages(void);
 
