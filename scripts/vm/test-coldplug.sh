@@ -60,9 +60,13 @@ boot() {  # NAME SCENARIO -> $OUT/NAME/, $OUT/NAME.txt
     say "booting $KVER: $1 ($2)"
     if ! "$HERE/run.sh" "${VM[@]}" --scenario "$2" --out "$OUT/$1" >"$OUT/$1.txt" 2>"$OUT/$1.err"; then
         say "FAIL: the $1 boot failed (run.sh exit status non-zero); its output:"
-        tail -n 30 "$OUT/$1.err" "$OUT/$1.txt" >&2
+        tail -n 45 "$OUT/$1.err" "$OUT/$1.txt" >&2
         say "output kept in $OUT"
         exit 1
+    fi
+    if grep -q 'booting once more' "$OUT/$1.err"; then  # run.sh retried a guest that died before /init
+        say "note: the $1 boot was retried; the first guest died before /init:"
+        grep -A 26 'did not power off' "$OUT/$1.err" | head -n 27 >&2
     fi
 }
 fail() { say "FAIL: $*"; say "output kept in $OUT"; exit 1; }
