@@ -64,7 +64,7 @@ boot() {  # NAME SCENARIO -> $OUT/NAME/, $OUT/NAME.txt
         say "output kept in $OUT"
         exit 1
     fi
-    if grep -q 'booting once more' "$OUT/$1.err"; then  # run.sh retried a guest that died before /init
+    if grep -q 'booting again' "$OUT/$1.err"; then  # run.sh retried a guest that died before /init
         say "note: the $1 boot was retried; the first guest died before /init:"
         grep -A 26 'did not power off' "$OUT/$1.err" | head -n 27 >&2
     fi
