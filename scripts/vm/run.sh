@@ -33,11 +33,13 @@
 #                               autoload.rounds=5, autoload.hotplug_wait=90)
 #   --cpu MODEL                 qemu -cpu (default max)
 #   --qemu-arg ARG              extra qemu argument (repeatable)
-#   --out DIR                   keep serial.log, qemu.err, qmp.log, timings.txt
+#   --out DIR                   keep serial.log (serial.voidN.log: voided boots),
+#                               qemu.err, qmp.log, timings.txt
 #                               and sections/NAME.txt (NAME with / -> __) there
 #   --verbose                   stream the serial console to stderr live
 # Exit status: 0 all scenarios ended with rc=0 and the guest powered off;
-# 1 a scenario failed or the guest died; 124 timeout; 2 usage error.
+# 1 a scenario failed or the guest died; 124 timeout; 2 usage error. A boot voided by the
+# emulator (a crash before /init, or "Oops: int3"; see boot_once) runs again, up to 3 boots.
 set -euo pipefail
 export LC_ALL=C
 
@@ -274,15 +276,16 @@ log "booting $(basename "$VMLINUZ") scenario=$SCENARIO devices=$DEVICES${HOTPLUG
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
-# A boot is void, and runs again (up to 3 boots), when the guest died before its /init printed
-# "=== INIT" (nothing of autoload's had run, so it says nothing about it) or its kernel hit
-# "Oops: int3". qemu 7.2's TCG (Debian 12) sometimes crashes a 6.12 guest that way: a vCPU
+# A boot is void, and runs again (up to 3 boots), when the guest died (not hung) before its
+# /init printed "=== INIT" (nothing of autoload's had run, so it says nothing about it) or its
+# kernel hit "Oops: int3". qemu 7.2's TCG (Debian 12) sometimes crashes a 6.12 guest that way: a vCPU
 # runs a stale int3 of a `66 90` nop the other vCPU just patched (text_poke), fixed in qemu
 # 8.0; about 1 boot in 10 in CI, so far always before /init. Loading modules cannot make the
 # kernel trap on an int3 it did not place, so that Oops is the emulator's whenever it comes.
 boot_once() {
     T0=$(now)
     : >"$SERIAL"
+    rm -f "$WORK/qmp.log"
     "${QEMU[@]}" </dev/null >"$WORK/qemu.out" 2>"$WORK/qemu.err" &
     QPID=$!
     if ((VERBOSE)); then tail -n +1 -f "$SERIAL" >&2 & TAILPID=$!; fi
@@ -312,11 +315,15 @@ boot_once() {
     wait "$QPID" 2>/dev/null && qrc=0 || qrc=$?
     QPID=
     T_END=$(since "$T0")
+    # A guest may print the marker and die between two polls.
+    [[ -n $T_INIT ]] || ! grep -aq '=== INIT ' "$SERIAL" || T_INIT=$T_END
     [[ -n ${TAILPID:-} ]] && { kill "$TAILPID" 2>/dev/null || true; TAILPID=; }
 
     # Clean the log: CRLF -> LF, drop terminal escape sequences (SeaBIOS, kernel).
     sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/\x1b[()][0-9A-Za-z]//g' "$SERIAL" >"$CLEAN"
-    if [[ -z $STATUS ]]; then
+    if [[ $STATUS == 124 ]]; then
+        log "the end of its console:"; tail -n 25 "$CLEAN" | sed 's/^/  | /' >&2
+    else
         if ! grep -q '^=== POWEROFF ' "$CLEAN"; then
             STATUS=1; log "guest did not power off cleanly (qemu exit $qrc); the end of its console:"
             tail -n 25 "$CLEAN" | sed 's/^/  | /' >&2
@@ -330,11 +337,11 @@ boot_once() {
 
 # ---- results -------------------------------------------------------------------
 CLEAN=$WORK/serial.log RETRIED=''
-void_boot() {  # -> why this boot's result is void, or nothing
-    if [[ $STATUS != 0 && -z $T_INIT ]]; then
+void_boot() {  # -> why this boot's result is void, or nothing (a hang is not void: it keeps 124)
+    if [[ $STATUS == 1 ]] && ! grep -q '^=== INIT ' "$CLEAN"; then
         echo "the guest died before its /init ran (none of autoload's code had run)"
-    elif grep -q 'Oops: int3' "$CLEAN"; then
-        grep -A 12 'Oops: int3' "$CLEAN" | head -n 13 | sed 's/^/  | /' >&2
+    elif grep -q 'Oops: int3: ' "$CLEAN"; then
+        grep -A 12 'Oops: int3: ' "$CLEAN" | head -n 13 | sed 's/^/  | /' >&2
         echo "the guest kernel hit 'Oops: int3' (qemu 7.2 TCG's stale-patch bug; its console above)"
     fi
 }
@@ -342,6 +349,7 @@ boot_once
 boots=1
 while why=$(void_boot) && [[ -n $why ]] && ((boots < 3)); do
     log "$why: booting again ($((boots + 1)) of at most 3)"
+    cp "$CLEAN" "$WORK/serial.void$boots.log"  # kept with --out
     RETRIED=" retried=$boots"
     boot_once
     boots=$((boots + 1))
@@ -360,6 +368,7 @@ log "$TIMINGS"
 if [[ -n $OUTDIR ]]; then
     mkdir -p "$OUTDIR/sections"
     cp "$CLEAN" "$OUTDIR/serial.log"
+    for f in "$WORK"/serial.void*.log; do [[ -f $f ]] && cp "$f" "$OUTDIR/"; done
     cp "$WORK/qemu.err" "$WORK/qemu.cmd" "$OUTDIR/"
     [[ -f $WORK/qmp.log ]] && cp "$WORK/qmp.log" "$HP_SCRIPT" "$OUTDIR/"
     echo "$TIMINGS" >"$OUTDIR/timings.txt"

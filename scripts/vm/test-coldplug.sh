@@ -66,7 +66,7 @@ boot() {  # NAME SCENARIO -> $OUT/NAME/, $OUT/NAME.txt
     fi
     if grep -q 'booting again' "$OUT/$1.err"; then  # run.sh voided a boot: a qemu crash (run.sh explains)
         say "note: the $1 boot was retried (a qemu TCG crash, not autoload's):"
-        grep -B 27 -m 1 'booting again' "$OUT/$1.err" | grep -v -e '^run.sh: \(booting\|initramfs\)' -e '^build-initramfs:' >&2
+        grep -B 45 -m 1 'booting again' "$OUT/$1.err" | grep -v -e '^run.sh: \(booting\|initramfs\)' -e '^build-initramfs:' >&2
     fi
 }
 fail() { say "FAIL: $*"; say "output kept in $OUT"; exit 1; }
