@@ -282,6 +282,7 @@ since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # runs a stale int3 of a `66 90` nop the other vCPU just patched (text_poke), fixed in qemu
 # 8.0; about 1 boot in 10 in CI, so far always before /init. Loading modules cannot make the
 # kernel trap on an int3 it did not place, so that Oops is the emulator's whenever it comes.
+console_lines() { sed 's/^/  | /' >&2; }  # guest console lines quoted on stderr
 boot_once() {
     T0=$(now)
     : >"$SERIAL"
@@ -322,11 +323,11 @@ boot_once() {
     # Clean the log: CRLF -> LF, drop terminal escape sequences (SeaBIOS, kernel).
     sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/\x1b[()][0-9A-Za-z]//g' "$SERIAL" >"$CLEAN"
     if [[ $STATUS == 124 ]]; then
-        log "the end of its console:"; tail -n 25 "$CLEAN" | sed 's/^/  | /' >&2
+        log "the end of its console:"; tail -n 25 "$CLEAN" | console_lines
     else
         if ! grep -q '^=== POWEROFF ' "$CLEAN"; then
             STATUS=1; log "guest did not power off cleanly (qemu exit $qrc); the end of its console:"
-            tail -n 25 "$CLEAN" | sed 's/^/  | /' >&2
+            tail -n 25 "$CLEAN" | console_lines
         elif grep -q '^=== END [^ ]* rc=[1-9]' "$CLEAN" || ! grep -q '^=== END ' "$CLEAN"; then
             STATUS=1; log "a scenario failed"
         else
@@ -341,7 +342,7 @@ void_boot() {  # -> why this boot's result is void, or nothing (a hang is not vo
     if [[ $STATUS == 1 ]] && ! grep -q '^=== INIT ' "$CLEAN"; then
         echo "the guest died before its /init ran (none of autoload's code had run)"
     elif grep -q 'Oops: int3: ' "$CLEAN"; then
-        grep -A 12 'Oops: int3: ' "$CLEAN" | head -n 13 | sed 's/^/  | /' >&2
+        grep -A 12 'Oops: int3: ' "$CLEAN" | head -n 13 | console_lines
         echo "the guest kernel hit 'Oops: int3' (qemu 7.2 TCG's stale-patch bug; its console above)"
     fi
 }
