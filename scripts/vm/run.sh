@@ -324,15 +324,13 @@ boot_once() {
     sed -e 's/\r//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' -e 's/\x1b[()][0-9A-Za-z]//g' "$SERIAL" >"$CLEAN"
     if [[ $STATUS == 124 ]]; then
         log "the end of its console:"; tail -n 25 "$CLEAN" | console_lines
+    elif ! grep -q '^=== POWEROFF ' "$CLEAN"; then
+        STATUS=1; log "guest did not power off cleanly (qemu exit $qrc); the end of its console:"
+        tail -n 25 "$CLEAN" | console_lines
+    elif grep -q '^=== END [^ ]* rc=[1-9]' "$CLEAN" || ! grep -q '^=== END ' "$CLEAN"; then
+        STATUS=1; log "a scenario failed"
     else
-        if ! grep -q '^=== POWEROFF ' "$CLEAN"; then
-            STATUS=1; log "guest did not power off cleanly (qemu exit $qrc); the end of its console:"
-            tail -n 25 "$CLEAN" | console_lines
-        elif grep -q '^=== END [^ ]* rc=[1-9]' "$CLEAN" || ! grep -q '^=== END ' "$CLEAN"; then
-            STATUS=1; log "a scenario failed"
-        else
-            STATUS=0
-        fi
+        STATUS=0
     fi
 }
 
