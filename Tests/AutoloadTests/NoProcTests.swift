@@ -3,9 +3,11 @@ import Glibc
 import Testing
 import Autoload
 
-/// Whether this process can hide /proc from a child: root, with unshare(1).
+/// Whether this process can hide /proc from a child: root with unshare(1) and the right to make
+/// a mount namespace (a container's root often lacks CAP_SYS_ADMIN), so try one once.
 enum ProcHiding {
     static let possible = getuid() == 0 && access("/usr/bin/unshare", X_OK) == 0
+        && system("/usr/bin/unshare --mount --propagation private /bin/true >/dev/null 2>&1") == 0
 }
 
 /// autoloadd where /proc is not mounted: an image builder's chroot, an `/init` before it
@@ -13,7 +15,7 @@ enum ProcHiding {
 /// saw no arguments there, and a static build died before main (the runtime's backtracer
 /// set-up looks for its helper through /proc/self/exe and aborts). Each run here is in a
 /// private mount namespace with an empty tmpfs over /proc; the answers are libkmod's.
-/// Needs root and unshare(1) (a mount namespace); without them it skips, except under
+/// Needs root, unshare(1) and a mount namespace; without them it skips, except under
 /// scripts/test.sh, whose AUTOLOAD_REQUIRE_UEVENTS=1 says this is the root machine where every
 /// privileged suite must run.
 @Suite(.enabled(if: ProcHiding.possible || UeventHost.required))
