@@ -240,7 +240,10 @@ public final class GlobAutomaton {
         if entries.count > 64 {
             entries.sort { (table.order(Int($0)), $0) < (table.order(Int($1)), $1) }
             var seen = Set<UInt32>(), out = [UInt32]()
-            for x in entries where seen.insert(table.module(Int(x))).inserted { out.append(table.module(Int(x))) }
+            for x in entries {
+                let m = table.module(Int(x))
+                if seen.insert(m).inserted { out.append(m) }
+            }
             return out
         }
         entries.withUnsafeMutableBufferPointer { e in

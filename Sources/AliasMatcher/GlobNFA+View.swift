@@ -23,6 +23,21 @@ struct GlobNFAView {
         }
     }
 
+    /// The index of node `n`'s literal edge for byte `b` (edges sorted by byte), if any: the
+    /// search both the NFA step and `PrefixSplit`'s literal trie walk make.
+    @inline(__always)
+    static func literalEdge(_ litStart: UnsafeBufferPointer<UInt32>, _ litBytes: UnsafeBufferPointer<UInt8>,
+                            node n: Int, byte b: UInt8) -> Int? {
+        var lo = Int(litStart[n]), hi = Int(litStart[n + 1])
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            let m = litBytes[mid]
+            if m == b { return mid }
+            if m < b { lo = mid + 1 } else { hi = mid }
+        }
+        return nil
+    }
+
     /// The states one byte leads to from `state`, closed under `*` (which matches empty).
     @inline(__always)
     func step(_ state: UInt32, _ b: UInt8, into out: inout [UInt32]) {
@@ -33,13 +48,7 @@ struct GlobNFAView {
             if chainBytes[chain + k] == b { enter(UInt32(n), k + 1, tag: tag, into: &out) }
             return
         }
-        var lo = Int(litStart[n]), hi = Int(litStart[n + 1])
-        while lo < hi {
-            let mid = (lo + hi) >> 1
-            let m = litBytes[mid]
-            if m == b { enter(litTargets[mid], 0, tag: tag, into: &out); break }
-            if m < b { lo = mid + 1 } else { hi = mid }
-        }
+        if let e = Self.literalEdge(litStart, litBytes, node: n, byte: b) { enter(litTargets[e], 0, tag: tag, into: &out) }
         for e in Int(wildStart[n])..<Int(wildStart[n + 1]) {
             let c = wildCodes[e]
             if c == GlobNFA.anyCode || sets[Int(c - GlobNFA.setBase)].contains(b) { enter(wildTargets[e], 0, tag: tag, into: &out) }

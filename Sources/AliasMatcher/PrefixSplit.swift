@@ -144,17 +144,8 @@ struct PrefixSplit: Sendable, Equatable {
             }
             for v in Int(valueStart[node])..<Int(valueStart[node + 1]) { body(Int(values[v]), i) }
             guard i < n else { return }
-            let b = input[i]
-            var lo = Int(litStart[node]), hi = Int(litStart[node + 1])
-            var next = -1
-            while lo < hi {
-                let mid = (lo + hi) >> 1
-                let m = litBytes[mid]
-                if m == b { next = Int(litTargets[mid]); break }
-                if m < b { lo = mid + 1 } else { hi = mid }
-            }
-            guard next >= 0 else { return }
-            node = next
+            guard let e = GlobNFAView.literalEdge(litStart, litBytes, node: node, byte: input[i]) else { return }
+            node = Int(litTargets[e])
             i += 1
         }
     }
