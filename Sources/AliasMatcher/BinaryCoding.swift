@@ -76,8 +76,8 @@ struct BinaryReader {
 
 /// A 64-bit checksum over 8-byte words (multiply–xorshift mixing in four independent lanes,
 /// so the multiplies overlap): cheap enough to verify on every open, and any flipped bit
-/// changes it.
-func indexChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+/// changes it. SPI for FuzzIndexFile and IndexFileTests, which write valid checksums around damage.
+@_spi(IndexFormat) public func indexChecksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     let k: UInt64 = 0x9E37_79B9_7F4A_7C15
     var h0: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(bytes.count), h1: UInt64 = 0x1319_8A2E_0370_7344
     var h2: UInt64 = 0xA409_3822_299F_31D0, h3: UInt64 = 0x082E_FA98_EC4E_6C89

@@ -1,6 +1,6 @@
 import Glibc
 import Testing
-@testable import AliasMatcher
+@_spi(IndexFormat) @testable import AliasMatcher
 
 /// The compiled index: a round trip gives back the same index, any damage is an error (never a
 /// crash, never a silently wrong index), and a changed source file makes the cache rebuild.

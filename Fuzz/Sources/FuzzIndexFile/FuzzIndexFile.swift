@@ -1,5 +1,6 @@
 import Glibc
-import AliasMatcher
+// indexChecksum: the file checksum, exposed to this target only through an SPI.
+@_spi(IndexFormat) import AliasMatcher
 
 // IndexFile.decode fed corrupt files: it must throw IndexFile.Failure or return an index
 // that survives lookups and re-encoding, never crash. A checksum guards the payload, so raw
@@ -14,36 +15,6 @@ import AliasMatcher
 // opens its cache, mmap(2) and zero-copy views (IndexFile.decode(mapped:)); otherwise it is
 // decoded from a heap buffer, where ASan sees any read past the end.
 
-/// The same function as AliasMatcher's internal `indexChecksum` (BinaryCoding.swift, format
-/// 4), copied because it is not public. The first input checks it against a real index and
-/// stops the run if the two have drifted, rather than fuzz nothing past the checksum.
-private func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-    let k: UInt64 = 0x9E37_79B9_7F4A_7C15
-    var h0: UInt64 = 0x243F_6A88_85A3_08D3 ^ UInt64(bytes.count), h1: UInt64 = 0x1319_8A2E_0370_7344
-    var h2: UInt64 = 0xA409_3822_299F_31D0, h3: UInt64 = 0x082E_FA98_EC4E_6C89
-    func word(_ i: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)) }
-    var i = 0
-    while i + 32 <= bytes.count {
-        h0 = (h0 ^ word(i)) &* k; h0 ^= h0 >> 29
-        h1 = (h1 ^ word(i + 8)) &* k; h1 ^= h1 >> 29
-        h2 = (h2 ^ word(i + 16)) &* k; h2 ^= h2 >> 29
-        h3 = (h3 ^ word(i + 24)) &* k; h3 ^= h3 >> 29
-        i += 32
-    }
-    var h = h0 ^ (h1 &* 3) ^ (h2 &* 5) ^ (h3 &* 7)
-    while i + 8 <= bytes.count {
-        h = (h ^ word(i)) &* k
-        h ^= h >> 29
-        i += 8
-    }
-    while i < bytes.count {
-        h = (h ^ UInt64(bytes[i])) &* 0x1000_0000_01B3
-        i += 1
-    }
-    h = (h ^ (h >> 31)) &* k
-    return h ^ (h >> 32)
-}
-
 /// Header layout: magic (8), version (4), payload length (8) at 12, checksum (8) at 20, then
 /// whatever the format adds; its size is taken from a real index, not assumed.
 private let lengthOffset = 12, checksumOffset = 20
@@ -51,15 +22,15 @@ private let headerSize: Int = {
     let length = validIndex[lengthOffset..<(lengthOffset + 8)].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
     let size = validIndex.count - Int(length)
     let stored = validIndex[checksumOffset..<(checksumOffset + 8)].withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
-    precondition(validIndex[size...].withUnsafeBytes(checksum) == stored,
-                 "FuzzIndexFile's checksum copy no longer matches AliasMatcher's indexChecksum: update it")
+    precondition(validIndex[size...].withUnsafeBytes(indexChecksum) == stored,
+                 "FuzzIndexFile's header layout (checksum at \(checksumOffset), over the bytes after the header) no longer fits the index format: update it")
     return size
 }()
 
 private func wrap(payload: ArraySlice<UInt8>) -> [UInt8] {
     var out = Array(validIndex[..<headerSize])
     withUnsafeBytes(of: UInt64(payload.count).littleEndian) { out.replaceSubrange(lengthOffset..<(lengthOffset + 8), with: $0) }
-    withUnsafeBytes(of: payload.withUnsafeBytes(checksum).littleEndian) {
+    withUnsafeBytes(of: payload.withUnsafeBytes(indexChecksum).littleEndian) {
         out.replaceSubrange(checksumOffset..<(checksumOffset + 8), with: $0)
     }
     return out + payload
