@@ -1,5 +1,5 @@
 import Glibc
-// indexChecksum: the file checksum, exposed to this target only through an SPI.
+// indexChecksum (the file checksum) is an SPI of AliasMatcher, not part of its public API.
 @_spi(IndexFormat) import AliasMatcher
 
 // IndexFile.decode fed corrupt files: it must throw IndexFile.Failure or return an index
