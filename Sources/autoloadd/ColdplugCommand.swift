@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import AliasMatcher
 import Autoload
 
@@ -6,109 +9,75 @@ enum ColdplugCommand {
     static let help = """
     Usage: autoloadd coldplug [OPTIONS]
 
-    Walk SYSFS/devices for modalias files, resolve each MODALIAS as libkmod does, and
-    load every module needed (through libkmod: dependencies, softdeps, options, install
-    commands), in parallel; walk again while new devices appear.
+    Read the uevent file of every device in SYSFS/bus/*/devices and SYSFS/class/*, resolve
+    each MODALIAS as libkmod does, add the named loads of udev's 80-drivers.rules, and load
+    every module needed through libkmod (dependencies, softdeps, options, blacklist,
+    install commands), in parallel. Devices that appear meanwhile (a bus driver's children)
+    arrive as kernel uevents and are loaded at once. The run ends when settled: nothing
+    loading, no uevent unread, nothing new for a moment; or at the deadline.
 
     Options:
       --dry-run           print the plan, load nothing
       --explain           for each MODALIAS, which modules it resolved to and from which
                           source; for each module, why it is loaded or skipped
       --json              one JSON object per line instead of text
+      --timeout SECONDS   the whole run's deadline (default 120, as udevadm settle);
+                          loads still running then are named and left to finish
+      --strict            exit 1 when a module failed to load
+      --workers N         loads at once at most (default 96; inits sleep, so more than CPUs)
       --sysfs DIR         sysfs root                                            [/sys]
       --root DIR, --kernel VERSION, --modules-dir DIR, --config PATH,
       --cache-dir DIR, --no-cache                                  as for resolve
       -h, --help          this help
 
-    Exit status: 0 every module that had to load did (a driver answering ENODEV or
-    ENOENT found no device, which is not a failure); 1 some module failed to load;
-    2 usage; 3 the module tree or configuration could not be read.
+    Exit status: 0 settled (a module that failed is reported on stderr, --json and
+    --explain, but one bad module does not fail the boot; a driver answering ENODEV or
+    ENOENT found no device, which is not a failure); 1 with --strict, some module failed;
+    2 usage; 3 the module tree or configuration could not be read; 4 the deadline passed
+    with modules still loading (each named on stderr).
     """
 
     static func run(_ args: ArraySlice<String>) -> Int32 {
         let a: Arguments, opened: ResolverSetup.Opened
-        switch TreeCommandStart("coldplug", args, flags: ["dry-run", "explain", "json"], options: ["sysfs"], help: help) {
+        switch TreeCommandStart("coldplug", args, flags: ["dry-run", "explain", "json", "strict"],
+                                options: ["sysfs", "timeout", "workers"], help: help) {
         case .exit(let status): return status
         case .run(let parsed, let o): (a, opened) = (parsed, o)
         }
+        var coldplug = Coldplug(location: a.location)
+        if let t = a.last("timeout") {
+            guard let s = Double(t), s > 0, s.isFinite else { return usage("--timeout needs a number of seconds > 0") }
+            coldplug.timeoutSeconds = s
+        }
+        if let w = a.last("workers") {
+            guard let n = Int(w), n >= 1 else { return usage("--workers needs a number ≥ 1") }
+            coldplug.pool.maxWorkers = n
+        }
+        let sysfs = a.last("sysfs") ?? "/sys"
+        coldplug.engine.sysfsRoot = sysfs
+        coldplug.pool.sysfsRoot = sysfs
+        coldplug.engine.rules = .installed(root: a.location.root)
+        // Uevents describe the live /sys only; a copy for tests is walked.
+        coldplug.engine.listening = isLiveSysfs(sysfs) ? .ifAvailable : .off
+        coldplug.pool.dryRun = a.flag("dry-run")
+        // A stuck init must not hold the caller past the deadline (see ExitSupervisor).
+        if !coldplug.pool.dryRun { ExitSupervisor.detach() }
         let json = a.flag("json")
-        var coldplug = Coldplug(walker: SysfsWalker(root: a.last("sysfs") ?? "/sys"),
-                                loader: ModuleLoader(location: a.location))
-        coldplug.dryRun = a.flag("dry-run")
-        let report = coldplug.run(lookup: opened.lookup, blacklist: opened.blacklist) { line in
+        let report = coldplug.run(resolver: FixedResolver(opened)) { line in
             if !json { warn("coldplug: " + line) }
         }
-        var out = OutputBuffer(fd: 1)
-        for e in report.walkErrors { warn("coldplug: \(e)") }
-        if a.flag("explain") { explain(report, json: json, into: &out) }
-        for m in report.plan.modules {
-            if !a.flag("explain"), m.decision != .load { continue }
-            // Which modprobe.d line (or the kernel command line) blacklisted it.
-            let origin = m.decision == .blacklisted
-                ? BlacklistOrigin.find(m.name, configPaths: a.location.configPaths) : nil
-            if json {
-                out.write("{\"module\":"); JSONText.string(m.name, into: &out)
-                out.write(",\"decision\":"); JSONText.string(m.decision.rawValue, into: &out)
-                if let origin { out.write(",\"blacklisted_by\":"); JSONText.string(origin, into: &out) }
-                out.write(",\"source\":"); JSONText.string(m.source.rawValue, into: &out)
-                out.write(",\"modaliases\":\(m.modaliases.count)}\n")
-            } else {
-                out.write("\(m.decision == .load ? (coldplug.dryRun ? "would load" : "load") : "skip")\t\(m.name)")
-                if m.decision != .load { out.write("\t\(m.decision.rawValue)") }
-                if let origin { out.write("\t\(origin)") }
-                out.write("\n")
-            }
-        }
-        for r in report.results {
-            switch r.outcome {
-            case .loaded: break
-            case .noDevice(let e): warn("coldplug: \(r.module): no device (errno \(e))")
-            case .failed(let why): warn("coldplug: \(r.module): \(why)")
-            }
-        }
-        let loaded = report.results.filter { $0.outcome == .loaded }.count
-        let failed = report.results.filter { if case .failed = $0.outcome { return true } else { return false } }.count
-        let summary = "\(report.modaliases) MODALIAS in \(report.rounds) rounds, \(report.plan.toLoad.count) modules planned, "
-            + "\(loaded) loaded, \(failed) failed, \(report.plan.unmatched.count) MODALIAS unmatched, "
-            + String(format3(report.seconds)) + " s"
-        if json {
-            out.write("{\"summary\":{\"modaliases\":\(report.modaliases),\"rounds\":\(report.rounds),\"planned\":\(report.plan.toLoad.count),")
-            out.write("\"loaded\":\(loaded),\"failed\":\(failed),\"unmatched\":\(report.plan.unmatched.count),\"seconds\":\(format3(report.seconds))}}\n")
-        } else {
-            warn("coldplug: " + summary)
-        }
-        out.flush()
-        return report.succeeded ? 0 : 1
+        return ExitSupervisor.finish(ColdplugReport.write(report, arguments: a, dryRun: coldplug.pool.dryRun))
     }
 
-    static func explain(_ report: Coldplug.Report, json: Bool, into out: inout OutputBuffer) {
-        for m in report.plan.modules {
-            for alias in m.modaliases {
-                if json {
-                    out.write("{\"modalias\":"); JSONText.string(alias, into: &out)
-                    out.write(",\"module\":"); JSONText.string(m.name, into: &out)
-                    out.write(",\"source\":"); JSONText.string(m.source.rawValue, into: &out); out.write("}\n")
-                } else {
-                    out.write("match\t"); out.write(alias); out.write("\t\(m.name)\t\(m.source.rawValue)\n")
-                }
-            }
-        }
-        for alias in report.plan.unmatched {
-            if json { out.write("{\"modalias\":"); JSONText.string(alias, into: &out); out.write(",\"module\":null}\n") } else {
-                out.write("nomatch\t"); out.write(alias); out.write("\n")
-            }
-        }
-        for (alias, why) in report.plan.invalid {
-            if json { out.write("{\"modalias\":"); JSONText.string(alias, into: &out); out.write(",\"error\":"); JSONText.string(why, into: &out); out.write("}\n") } else {
-                out.write("invalid\t"); out.write(alias); out.write("\t\(why)\n")
-            }
-        }
+    private static func usage(_ message: String) -> Int32 {
+        warn("coldplug: \(message)\n\n\(help)")
+        return 2
     }
 
-    /// Seconds with three decimals, without Foundation's String(format:).
-    static func format3(_ s: Double) -> String {
-        let ms = Int((s * 1000).rounded())
-        let frac = String(ms % 1000)
-        return "\(ms / 1000)." + String(repeating: "0", count: 3 - frac.count) + frac
+    /// The kernel's own sysfs (where uevents describe the same devices), not a copy for tests.
+    static func isLiveSysfs(_ root: String) -> Bool {
+        guard let p = realpath(root, nil) else { return false }
+        defer { free(p) }
+        return String(cString: p) == "/sys"
     }
 }

@@ -18,9 +18,11 @@ enum DaemonCommand {
     stops the receiving. After depmod or a modprobe.d change the next event uses the new
     data; a tree that cannot be read keeps the previous one.
 
-    Signals: SIGTERM / SIGINT stop (running loads finish), SIGHUP reloads the tree and
-    configuration. Under systemd (Type=notify) READY=1 is sent when the first coldplug
-    has finished loading.
+    Signals: SIGTERM / SIGINT stop (running loads get 3 s, then are left to finish on
+    their own), SIGHUP reloads the tree and configuration. Under systemd (Type=notify)
+    READY=1 is sent when the first coldplug has settled (nothing loading, no uevent
+    unread), or when --timeout passes with the loads still running named; never before.
+    A load still running after 10 s is logged every 10 s.
 
     Options:
       --dry-run           load nothing; decide and report only
@@ -31,7 +33,8 @@ enum DaemonCommand {
       --rcvbuf BYTES      socket receive buffer (default 134217728; SO_RCVBUFFORCE,
                           else SO_RCVBUF capped by net.core.rmem_max)
       --no-coldplug       do not walk /sys at start
-      --workers N         loader threads (default 32; module inits sleep, so more than CPUs)
+      --timeout SECONDS   READY=1 at the latest this long after start (default 120)
+      --workers N         loads at once at most (default 96; inits sleep, so more than CPUs)
       --sysfs DIR         sysfs root to walk (default /sys)
       --max-events N      exit after N accepted kernel events (for tests)
       --root DIR, --kernel VERSION, --modules-dir DIR, --config PATH,
@@ -45,14 +48,18 @@ enum DaemonCommand {
     static func run(_ args: ArraySlice<String>) -> Int32 {
         let a: Arguments
         switch Arguments.parseTreeCommand("daemon", args, flags: ["dry-run", "json", "no-coldplug"],
-                                          options: ["log-level", "rcvbuf", "workers", "sysfs", "max-events"],
+                                          options: ["log-level", "rcvbuf", "workers", "sysfs", "max-events", "timeout"],
                                           help: help) {
         case .failure(let status): return status.code
         case .success(let parsed): a = parsed
         }
         var options = Daemon.Options(setup: ResolverSetup(location: a.location, cacheDirectory: a.cacheDirectory))
         options.dryRun = a.flag("dry-run")
-        options.coldplug = !a.flag("no-coldplug")
+        options.firstWalk = a.flag("no-coldplug") ? .skip : .walk
+        if let t = a.last("timeout") {
+            guard let s = Double(t), s > 0, s.isFinite else { return usage("--timeout needs a number of seconds > 0") }
+            options.readyTimeoutSeconds = s
+        }
         if let s = a.last("sysfs") { options.sysfsRoot = s }
         var level = LogLevel.info
         if let name = a.last("log-level") {
@@ -98,7 +105,7 @@ final class DaemonOutput: Sendable {
         self.json = json
     }
 
-    func emit(_ event: DaemonEvent) {
+    func emit(_ event: EngineEvent) {
         if json {
             out.withLock { o in
                 DaemonJSON.write(event, into: &o)
@@ -111,7 +118,8 @@ final class DaemonOutput: Sendable {
             logger(.info, "listening for kernel uevents (receive buffer \(bytes) bytes\(forced ? "" : ", SO_RCVBUFFORCE refused"))")
         case .device(let d):
             let queued = d.modules.filter { $0.admission == .queued }.map(\.module)
-            let what = d.modalias.map { String(decoding: $0, as: UTF8.self) } ?? d.namedLoads.joined(separator: ",")
+            let what = d.modaliases.isEmpty ? d.namedLoads.joined(separator: ",")
+                : d.modaliases.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
             if let bad = d.invalid { logger(.warning, "\(String(decoding: d.devpath, as: UTF8.self)): \(what): \(bad)") }
             if !queued.isEmpty {
                 logger(.info, "\(d.origin.rawValue) \(String(decoding: d.devpath, as: UTF8.self)) \(what): loading \(queued.joined(separator: " "))")
@@ -128,18 +136,26 @@ final class DaemonOutput: Sendable {
         case .loaded(let r):
             switch r.outcome {
             case .loaded: logger(.info, "loaded \(r.module) (\(r.seconds) s)")
-            case .noDevice(let code): logger(.info, "\(r.module): no device (\(String(cString: strerror(code))))")
-            case .failed(let why): logger(.err, "\(r.module): \(why)")
+            case .noDevice, .blacklisted, .blacklistedByKernel: logger(.info, "\(r.module): \(r.outcome.detail)")
+            default: logger(.err, "\(r.module): \(r.outcome.detail) (for \(r.reason))")
             }
-        case .ready(let seconds):
-            logger(.notice, "coldplug done in \(seconds) s; ready")
+        case .stillLoading(let l):
+            logger(.warning, "still loading \(l.module) after \(Int(l.seconds)) s (for \(l.reason))")
+        case .ready(let seconds, let loading):
+            if loading.isEmpty {
+                logger(.notice, "coldplug settled in \(seconds) s; ready")
+            } else {
+                logger(.warning, "ready after \(seconds) s (--timeout) with \(loading.count) modules still loading: "
+                       + loading.map { "\($0.module) (\(Int($0.seconds)) s)" }.joined(separator: ", "))
+            }
         case .reloaded(let notes):
             logger(.notice, "module tree or configuration changed: reloaded" + notes.map { "; " + $0 }.joined())
         case .reloadFailed(let reason):
             logger(.err, "keeping the previous module index: \(reason)")
-        case .stopping(let signal, let c):
+        case .stopping(let signal, let c, let abandoned):
             logger(.notice, "stopping (signal \(signal)): \(c.accepted) events accepted, \(c.rejected) rejected, "
-                + "\(c.resyncs) walks, \(c.loads.loaded) loaded, \(c.loads.noDevice) no device, \(c.loads.failed) failed")
+                + "\(c.resyncs) walks, \(c.loads.loaded) loaded, \(c.loads.noDevice) no device, \(c.loads.failed) failed"
+                + (abandoned.isEmpty ? "" : "; not waiting for " + abandoned.map { "\($0.module) (\(Int($0.seconds)) s)" }.joined(separator: ", ")))
         case .error(let message):
             logger(.warning, message)
         }

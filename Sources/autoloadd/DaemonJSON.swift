@@ -3,11 +3,19 @@ import Autoload
 /// `daemon --json`: one object per line, `"event"` first. Byte strings (MODALIAS, DEVPATH)
 /// go through JSONText, so odd bytes survive as `\u00XX`.
 enum DaemonJSON {
-    static func write(_ event: DaemonEvent, into o: inout OutputBuffer) {
+    static func write(_ event: EngineEvent, into o: inout OutputBuffer) {
         func key(_ k: String) { o.write(",\"\(k)\":") }
         func str(_ s: some Sequence<UInt8>) { JSONText.string(s, into: &o) }
         func text(_ s: String) { JSONText.string(s, into: &o) }
         func begin(_ name: String) { o.write("{\"event\":\"\(name)\"") }
+        func inFlight(_ loads: [LoadInFlight]) {
+            o.write("[")
+            for (i, l) in loads.enumerated() {
+                if i > 0 { o.write(",") }
+                o.write("{\"module\":"); text(l.module); o.write(",\"seconds\":\(l.seconds),\"device\":"); text(l.reason); o.write("}")
+            }
+            o.write("]")
+        }
         switch event {
         case .listening(let bytes, let forced):
             begin("listening"); key("rcvbuf"); o.write("\(bytes)"); key("forced"); o.write(forced ? "true" : "false")
@@ -16,7 +24,12 @@ enum DaemonJSON {
             key("origin"); text(d.origin.rawValue)
             key("action"); str(d.action)
             key("devpath"); str(d.devpath)
-            key("modalias"); if let m = d.modalias { str(m) } else { o.write("null") }
+            key("modalias"); if let m = d.modaliases.first { str(m) } else { o.write("null") }
+            if d.modaliases.count > 1 {
+                key("modaliases"); o.write("[")
+                for (i, m) in d.modaliases.enumerated() { if i > 0 { o.write(",") }; str(m) }
+                o.write("]")
+            }
             if let s = d.seqnum { key("seqnum"); str(s) }
             if !d.namedLoads.isEmpty {
                 key("named"); o.write("[")
@@ -42,22 +55,30 @@ enum DaemonJSON {
             key("seconds"); o.write("\(seconds)")
         case .loaded(let r):
             begin("load"); key("module"); text(r.module)
+            key("outcome"); text(r.outcome.kind)
             switch r.outcome {
-            case .loaded: key("outcome"); text("loaded")
-            case .noDevice(let code): key("outcome"); text("no-device"); key("errno"); o.write("\(code)")
-            case .failed(let why): key("outcome"); text("failed"); key("error"); text(why)
+            case .loaded: break
+            case .noDevice(let code): key("errno"); o.write("\(code)")
+            default: key("error"); text(r.module + ": " + r.outcome.detail)
             }
             key("seconds"); o.write("\(r.seconds)")
-        case .ready(let seconds):
+            key("device"); text(r.reason)
+        case .stillLoading(let l):
+            begin("still-loading"); key("module"); text(l.module); key("seconds"); o.write("\(l.seconds)")
+            key("device"); text(l.reason)
+        case .ready(let seconds, let loading):
             begin("ready"); key("seconds"); o.write("\(seconds)")
+            key("timed_out"); o.write(loading.isEmpty ? "false" : "true")
+            key("loading"); inFlight(loading)
         case .reloaded(let notes):
             begin("reloaded"); key("notes"); o.write("[")
             for (i, n) in notes.enumerated() { if i > 0 { o.write(",") }; text(n) }
             o.write("]")
         case .reloadFailed(let reason):
             begin("reload-failed"); key("reason"); text(reason)
-        case .stopping(let signal, let c):
+        case .stopping(let signal, let c, let abandoned):
             begin("stopping"); key("signal"); o.write("\(signal)")
+            key("abandoned"); inFlight(abandoned)
             for (k, v) in [("accepted", c.accepted), ("ignored", c.ignored), ("rejected", c.rejected),
                            ("resyncs", c.resyncs), ("lookups", c.lookups), ("loaded", c.loads.loaded),
                            ("no_device", c.loads.noDevice), ("failed", c.loads.failed), ("queue_full", c.loads.full)] {

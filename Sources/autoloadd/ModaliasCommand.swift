@@ -3,6 +3,7 @@ import Glibc
 #endif
 import AliasMatcher
 import Autoload
+import Synchronization
 
 /// `autoloadd modalias`: the one-device path, for a udev RUN helper.
 enum ModaliasCommand {
@@ -11,8 +12,8 @@ enum ModaliasCommand {
 
     Load the modules one device needs, as udev's `kmod load $env{MODALIAS}` does: each
     MODALIAS (default: $MODALIAS from the environment, as udev passes it to RUN) is
-    resolved and its modules loaded through libkmod, skipping builtin and loaded ones
-    and, for alias lookups, blacklisted ones.
+    resolved and its modules loaded through libkmod, skipping builtin, loaded and
+    blacklisted ones (udev applies the blacklist to every load, named ones too).
 
     Options:
       --dry-run           print what would be loaded, load nothing
@@ -54,11 +55,17 @@ enum ModaliasCommand {
             return plan.invalid.isEmpty ? 0 : 1
         }
         var failed = !plan.invalid.isEmpty
-        for r in ModuleLoader(location: a.location).load(plan.toLoad) {
-            if case .failed(let why) = r.outcome {
-                warn("modalias: \(r.module): \(why)")
-                failed = true
-            }
+        let results = Mutex<[LoadResult]>([])
+        let pool = LoadPool(options: LoadPool.Options(location: a.location)) { r in results.withLock { $0.append(r) } }
+        for name in plan.toLoad { _ = pool.submit(LoadRequest(module: name, reason: "modalias")) }
+        while !pool.snapshot().isIdle {
+            var pfd = pollfd(fd: pool.wakeDescriptor, events: Int16(POLLIN), revents: 0)
+            _ = try? syscallRetrying { poll(&pfd, 1, 1000) }
+            pool.drainWakeups()
+        }
+        for r in results.withLock({ $0 }) where r.outcome != .loaded {
+            warn("modalias: \(r.module): \(r.outcome.detail)")
+            if r.outcome.isFailure { failed = true }
         }
         return failed ? 1 : 0
     }

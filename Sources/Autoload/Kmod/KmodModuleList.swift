@@ -15,21 +15,23 @@ struct KmodModuleList: ~Copyable {
         if let head { kmod_module_unref_list(head) }
     }
 
-    /// Module names in list order (`kmod_module_get_name` on each entry,
-    /// walking with `kmod_list_next`).
-    func names() -> [String] {
-        var names: [String] = []
+    /// `body` of each module in list order (walking with `kmod_list_next`;
+    /// `kmod_module_get_module` hands out a reference, dropped after `body`).
+    func map<T>(_ body: (OpaquePointer) -> T?) -> [T] {
+        var out: [T] = []
         var entry = head
         while let current = entry {
-            // kmod_module_get_module hands out a new reference.
             if let module = kmod_module_get_module(current) {
-                names.append(String(cString: kmod_module_get_name(module)))
+                if let v = body(module) { out.append(v) }
                 kmod_module_unref(module)
             }
             entry = kmod_list_next(head, current)
         }
-        return names
+        return out
     }
+
+    /// Module names in list order (`kmod_module_get_name`).
+    func names() -> [String] { map { String(cString: kmod_module_get_name($0)) } }
 }
 
 @available(*, unavailable)

@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 #include <sys/signalfd.h>
 #include <malloc.h>
+#include <sys/eventfd.h>
 
 /// Bytes a control buffer needs for one SCM_CREDENTIALS message (CMSG_SPACE).
 size_t cnetlink_credentials_space(void);
@@ -37,5 +38,11 @@ void cprocess_restore_environment(void);
 /// overlap PT_GNU_RELRO): drops the mappings of idle code pages,
 /// which stay in the page cache and fault back in when run. Returns the bytes advised.
 size_t cprocess_release_code_pages(void);
+
+/// Runs one libkmod install command as `/bin/sh -c COMMAND` with MODPROBE_MODULE=MODULE in
+/// its environment, an empty signal mask and default dispositions for SIGTERM, SIGINT, SIGHUP
+/// and SIGPIPE (posix_spawn(3) + waitpid(2)). Returns the wait status, or -errno when the
+/// shell could not be started.
+int cprocess_run_install_command(const char *command, const char *module);
 
 #endif

@@ -16,9 +16,10 @@ public struct PlannedModule: Sendable, Equatable {
     public var modaliases: [[UInt8]]
 }
 
-/// MODALIAS strings to the modules to load, each planned once however many devices need it
-/// (as udev's kmod builtin would call modprobe for each): blacklist with modprobe's
-/// alias-only meaning, builtin and already-loaded modules skipped.
+/// MODALIAS strings (and names) to the modules to load, each planned once however many
+/// devices need it, as udev's kmod builtin decides: the blacklist applies to every load, named
+/// ones too (`module_load_and_warn` passes KMOD_PROBE_APPLY_BLACKLIST), builtin and
+/// already-loaded modules are skipped.
 public struct LoadPlan: Sendable {
     public var modules: [PlannedModule] = []
     /// MODALIAS strings no source resolved.
@@ -26,18 +27,26 @@ public struct LoadPlan: Sendable {
     /// MODALIAS strings libkmod would refuse (unmatched brackets, too long), with why.
     public var invalid: [(modalias: [UInt8], reason: String)] = []
 
+    /// Index of each module in `modules`.
+    private var position: [String: Int] = [:]
+
     public init() {}
 
     public var toLoad: [String] { modules.filter { $0.decision == .load }.map(\.name) }
 
-    /// Adds the devices' MODALIAS strings to the plan.
+    /// Adds MODALIAS strings (or module names) to the plan; returns, for these inputs, each
+    /// module they name with its decision, and whether the plan had it before.
     /// - Parameters:
     ///   - blacklist: modprobe.d `blacklist` names and `modprobe.blacklist=` (libkmod's config).
     ///   - loaded: names in /proc/modules.
-    public mutating func add(_ modaliases: [[UInt8]], lookup: AliasLookup, blacklist: Set<String>, loaded: Set<String>) {
-        var position = [String: Int]()
-        for (i, m) in modules.enumerated() { position[m.name] = i }
-        for alias in modaliases {
+    @discardableResult
+    public mutating func add(_ inputs: [[UInt8]], lookup: AliasLookup, blacklist: Set<String>,
+                             loaded: Set<String>) -> [(module: PlannedModule, isNew: Bool)] {
+        if position.count != modules.count {
+            for (i, m) in modules.enumerated() { position[m.name] = i }
+        }
+        var touched = [(module: PlannedModule, isNew: Bool)]()
+        for alias in inputs {
             let match: LookupMatch
             switch lookup.lookup(alias) {
             case .failure(let e):
@@ -51,19 +60,21 @@ public struct LoadPlan: Sendable {
             }
             for name in match.modules {
                 if let i = position[name] {
-                    modules[i].modaliases.append(alias)
+                    if !modules[i].modaliases.contains(alias) { modules[i].modaliases.append(alias) }
+                    if !touched.contains(where: { $0.module.name == name }) { touched.append((modules[i], false)) }
                     continue
                 }
-                // modprobe applies the blacklist to alias lookups only, never to a module name.
-                let viaAlias = source == .config || source == .symbol || source == .alias
                 let decision: PlannedModule.Decision =
                     source == .builtinName || source == .builtinAlias ? .builtin
                     : loaded.contains(name) ? .loaded
-                    : viaAlias && blacklist.contains(name) ? .blacklisted
+                    : blacklist.contains(name) ? .blacklisted
                     : .load
                 position[name] = modules.count
-                modules.append(PlannedModule(name: name, decision: decision, source: source, modaliases: [alias]))
+                let planned = PlannedModule(name: name, decision: decision, source: source, modaliases: [alias])
+                modules.append(planned)
+                touched.append((planned, true))
             }
         }
+        return touched
     }
 }

@@ -4,10 +4,9 @@ import Glibc
 import AliasMatcher
 import SystemPackage
 
-/// Finds every device in sysfs and returns the distinct MODALIAS strings of their `uevent`
-/// files (the values udev's 80-drivers.rules loads for: a few devices, such as `mmc:block`,
-/// have one there but no `modalias` file), in walk order, plus the modules the rules' other
-/// lines load (`DriverLoadRule`).
+/// The /sys walk as an event source: every device's `uevent` file (what udev's
+/// 80-drivers.rules loads for: a few devices, such as `mmc:block`, have a MODALIAS there but
+/// no `modalias` file), as one `DeviceEvent` each.
 ///
 /// Devices are enumerated as `udevadm trigger` does: the entries of `SYSFS/bus/*/devices/` and
 /// `SYSFS/class/*/` (every device sits in exactly one bus or class; a device in neither has no
@@ -18,44 +17,54 @@ import SystemPackage
 /// `subsystem` link is read. No per-device objects are made; links are opened, never walked.
 public struct SysfsWalker {
     public var root: String
+    /// The named-load rules in force: which devices are events without a MODALIAS.
+    public var rules: DriverLoadRules
 
-    public init(root: String = "/sys") { self.root = root }
+    public init(root: String = "/sys", rules: DriverLoadRules = .systemd) {
+        self.root = root
+        self.rules = rules
+    }
 
     public struct Found {
-        /// Distinct MODALIAS values, first-seen order.
-        public var modaliases: [[UInt8]] = []
-        /// The device directory (under SYSFS/devices) each was first found in.
-        public var devices: [String] = []
-        /// Modules 80-drivers.rules loads by name, with the device that asked, in walk order.
-        public var namedLoads: [(module: String, device: String)] = []
+        /// Devices with a MODALIAS, or that a named-load rule may match, in walk order (and
+        /// the loaded modules `SUBSYSTEM=="module"` rules name).
+        public var events: [DeviceEvent] = []
         public var filesRead = 0
         /// Directories or files that could not be read, with errno: reported, never fatal.
         public var errors: [String] = []
+
+        /// Every distinct MODALIAS value, first-seen order.
+        public var modaliases: [[UInt8]] {
+            var seen = Set<[UInt8]>(), out = [[UInt8]]()
+            for e in events { for m in e.modaliases where seen.insert(m).inserted { out.append(m) } }
+            return out
+        }
     }
 
     /// Every device's uevent.
-    public func walk() -> Found {
+    public func walk(origin: DeviceEvent.Origin = .coldplug) -> Found {
         var known = Set<String>()
-        return walk(known: &known)
+        return walk(known: &known, origin: origin)
     }
 
-    /// Reads the uevent of devices not in `known` only, and adds them to it: coldplug walks
-    /// again and again while loads run, and a device's MODALIAS never changes while it exists.
-    /// (A device removed and re-added at the same path is skipped, so use a fresh set for
-    /// anything longer-lived than one coldplug.)
-    public func walk(known: inout Set<String>) -> Found {
+    /// Reads the uevent of devices not in `known` only, and adds them to it: a device's
+    /// MODALIAS never changes while it exists. (A device removed and re-added at the same
+    /// path is skipped, so use a fresh set for anything longer-lived than one coldplug.)
+    public func walk(known: inout Set<String>, origin: DeviceEvent.Origin = .coldplug) -> Found {
         var found = Found()
-        var seen = Set<[UInt8]>(), namedSeen = Set<String>()
         let base = root.hasSuffix("/") ? String(root.dropLast()) : root
         // 80-drivers.rules' `SUBSYSTEM=="module"` lines match loaded modules, not devices.
-        for rule in DriverLoadRule.systemd where rule.subsystem == "module" {
-            if let k = rule.kernel, access(base + "/module/" + k, F_OK) == 0 {
-                for m in rule.modules where namedSeen.insert(m).inserted { found.namedLoads.append((m, base + "/module/" + k)) }
+        for name in rules.moduleNames where !known.contains("/module/" + name) {
+            if access(base + "/module/" + name, F_OK) == 0 {
+                known.insert("/module/" + name)
+                found.events.append(DeviceEvent(origin: origin, action: DeviceEvent.addAction,
+                                                devpath: Array(("/module/" + name).utf8), subsystem: "module", fields: []))
             }
         }
         for (kind, suffix) in [("bus", "/devices"), ("class", "")] {
             for subsystem in Self.entries(base + "/" + kind, errors: &found.errors) {
                 let dir = base + "/" + kind + "/" + subsystem + suffix
+                let ruled = rules.subsystems.contains(subsystem)
                 for name in Self.entries(dir, errors: &found.errors) {
                     let link = dir + "/" + name
                     guard !known.contains(link) else { continue }
@@ -63,17 +72,12 @@ public struct SysfsWalker {
                     switch Self.readValue(link + "/uevent", wholeFile: true) {
                     case .success(let v):
                         known.insert(link)
-                        let env = Self.environment(v)
-                        var device: String?
-                        if let m = env["MODALIAS"], !m.isEmpty, seen.insert(m).inserted {
-                            device = Self.devicePath(link, base: base)
-                            found.modaliases.append(m)
-                            found.devices.append(device!)
-                        }
-                        for module in Self.ruleLoads(kernel: name, subsystem: subsystem, env: env) where namedSeen.insert(module).inserted {
-                            if device == nil { device = Self.devicePath(link, base: base) }
-                            found.namedLoads.append((module, device!))
-                        }
+                        let fields = DeviceEvent.fields(ofUeventFile: v)
+                        guard ruled || fields.contains(where: { $0.key == DeviceEvent.modaliasKey && !$0.value.isEmpty }) else { continue }
+                        let devpath = Self.devicePath(link, base: base)
+                        found.events.append(DeviceEvent(origin: origin, action: DeviceEvent.addAction,
+                                                        devpath: Array(devpath.dropFirst(base.count).utf8),
+                                                        subsystem: subsystem, fields: fields))
                     case .failure(let err):
                         // A device can go away between readdir and open; class directories hold a few plain
                         // files (zram-control/hot_add); some uevents refuse reads.
@@ -111,31 +115,6 @@ public struct SysfsWalker {
         var rest = Substring(target)
         while rest.hasPrefix("../") { rest = rest.dropFirst(3) }
         return rest.hasPrefix("/") ? String(rest) : base + "/" + rest
-    }
-
-    /// KEY=VALUE lines of a uevent file; values stay bytes (a MODALIAS may hold any byte).
-    static func environment(_ bytes: [UInt8]) -> [String: [UInt8]] {
-        var env = [String: [UInt8]]()
-        for line in bytes.split(separator: 10) {
-            guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { continue }
-            env[String(decoding: line[..<eq], as: UTF8.self)] = Array(line[(eq + 1)...])
-        }
-        return env
-    }
-
-    /// The modules 80-drivers.rules' named lines load for this device (or module: subsystem
-    /// "module", as its uevent says).
-    static func ruleLoads(kernel: String, subsystem: String?, env: [String: [UInt8]]) -> [String] {
-        var out = [String]()
-        var text: [String: String]?
-        for rule in DriverLoadRule.systemd {
-            if let s = rule.subsystem, s != subsystem { continue }
-            if let k = rule.kernel, !DriverLoadRule.glob(k, kernel) { continue }
-            // Most devices match no rule's subsystem: the text form is made only when needed.
-            if text == nil { text = env.mapValues { String(decoding: $0, as: UTF8.self) } }
-            if rule.matches(subsystem: subsystem, kernel: kernel, environment: text!) { out += rule.modules }
-        }
-        return out
     }
 
     /// A symlink's target (readlink(2)), or nil.

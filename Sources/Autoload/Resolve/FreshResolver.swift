@@ -9,14 +9,13 @@ import Glibc
 /// that cannot be opened keeps the last good resolver and says why, once per change.
 ///
 /// Not `Sendable`: the lookup's lazy automaton belongs to the receive thread.
-public final class FreshResolver {
+public final class FreshResolver: Resolving {
     public let setup: ResolverSetup
     public private(set) var opened: ResolverSetup.Opened
     /// libkmod's own view of the tree and modprobe.d, kept only for `kmod_validate_resources`.
     private var watcher: KmodContext
     /// The sources' stamps when the last rebuild failed: not retried until they change again.
     private var failedStamps: [FileStamp]?
-    public private(set) var generation = 0
 
     public init(setup: ResolverSetup) throws(SetupError) {
         self.setup = setup
@@ -34,16 +33,9 @@ public final class FreshResolver {
     public func releaseIndexPages() { opened.indexMapping?.dropResidentPages() }
     public var blacklist: Set<String> { opened.blacklist }
 
-    public enum Refresh {
-        case current
-        case reloaded(notes: [String])
-        /// The new data could not be opened; the previous resolver stays in use.
-        case keptPrevious(reason: String)
-    }
-
     /// Reopens when the tree or the configuration changed since the last open (or always,
     /// with `force`, for SIGHUP).
-    public func refresh(force: Bool = false) -> Refresh {
+    public func refresh(force: Bool = false) -> ResolverRefresh {
         let stamps = currentStamps()
         let changed = force || !watcher.resourcesAreCurrent()
             || !zip(stamps, opened.lookup.index.stamps).allSatisfy { $0.sameVersion(as: $1) }
@@ -62,7 +54,6 @@ public final class FreshResolver {
             opened = next
             watcher = nextWatcher
             failedStamps = nil
-            generation += 1
             return .reloaded(notes: next.notes)
         } catch {
             failedStamps = stamps
