@@ -4,8 +4,11 @@
 //   NAME=ERRNO     fail with that errno (e.g. acme_hex=16 for EBUSY)
 //   NAME=sleepS    "init" takes S seconds, then succeeds
 // and every other module "loads" (returns 0). Other syscalls go to the real syscall().
+// With $AUTOLOAD_INSERT_LOG set, every insertion appends "begin NAME" and "end NAME" lines
+// to that file: what the kernel would have been asked, as an oracle independent of autoloadd.
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -47,6 +50,17 @@ static long fault_for(const char *name) {
     return 0;
 }
 
+static void log_line(const char *what, const char *name) {
+    const char *path = getenv("AUTOLOAD_INSERT_LOG");
+    if (!path || !name[0]) return;
+    char line[300];
+    int n = snprintf(line, sizeof line, "%s %s\n", what, name);
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    if (write(fd, line, (size_t)n) < 0) {}
+    close(fd);
+}
+
 long syscall(long number, ...) {
     va_list ap;
     va_start(ap, number);
@@ -58,7 +72,9 @@ long syscall(long number, ...) {
         // finit_module(fd, ...) names a file; init_module(image, len, ...) does not.
         if (number == SYS_finit_module) module_name((int)a[0], name, sizeof name);
         long f = name[0] ? fault_for(name) : 0;
-        if (f < 0) { sleep((unsigned)-f); return 0; }
+        log_line("begin", name);
+        if (f < 0) sleep((unsigned)-f);
+        log_line("end", name);
         if (f > 0) { errno = (int)f; return -1; }
         return 0;
     }
