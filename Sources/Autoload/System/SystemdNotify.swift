@@ -1,4 +1,5 @@
 import AliasMatcher
+import CLinux
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
