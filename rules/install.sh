@@ -18,6 +18,7 @@
 #   /usr/share/initramfs-tools/hooks/autoload          (active at the next update-initramfs)
 #   /usr/share/initramfs-tools/scripts/init-top/autoload
 #   /usr/share/initramfs-tools/scripts/init-premount/autoload
+#   /usr/share/initramfs-tools/scripts/init-bottom/autoload
 #   (initramfs-tools settings: /etc/initramfs-tools/conf.d/autoload, see README)
 #   /usr/lib/dracut/modules.d/96autoload/              (active at the next dracut run)
 #   /etc/kernel/postinst.d/autoload                    (compiles the index after a kernel install)
@@ -55,6 +56,8 @@ install -D -m 755 "$HERE/initramfs-tools/scripts/init-top/autoload" \
     "$D/usr/share/initramfs-tools/scripts/init-top/autoload"
 install -D -m 755 "$HERE/initramfs-tools/scripts/init-premount/autoload" \
     "$D/usr/share/initramfs-tools/scripts/init-premount/autoload"
+install -D -m 755 "$HERE/initramfs-tools/scripts/init-bottom/autoload" \
+    "$D/usr/share/initramfs-tools/scripts/init-bottom/autoload"
 
 for f in module-setup.sh autoload-coldplug.sh; do
     install -D -m 755 "$HERE/dracut/96autoload/$f" "$D/usr/lib/dracut/modules.d/96autoload/$f"
