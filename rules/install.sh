@@ -59,7 +59,7 @@ install -D -m 755 "$HERE/initramfs-tools/scripts/init-premount/autoload" \
 install -D -m 755 "$HERE/initramfs-tools/scripts/init-bottom/autoload" \
     "$D/usr/share/initramfs-tools/scripts/init-bottom/autoload"
 
-for f in module-setup.sh autoload-coldplug.sh; do
+for f in module-setup.sh autoload-coldplug.sh autoload-stop.sh; do
     install -D -m 755 "$HERE/dracut/96autoload/$f" "$D/usr/lib/dracut/modules.d/96autoload/$f"
 done
 

@@ -1,8 +1,11 @@
 #!/bin/bash
-# dracut module: autoloadd in the initramfs, run as one coldplug before udev
-# replays the kernel's "add" events (pre-trigger hook; the same hook runs in
-# systemd initrds through dracut-pre-trigger.service). Numbered 96 so it is
-# installed after 95udev-rules and can replace its 80-drivers.rules.
+# dracut module: autoloadd in the initramfs, started before udev replays the
+# kernel's "add" events (pre-trigger hook; the same hook runs in systemd
+# initrds through dracut-pre-trigger.service): one coldplug where udev in the
+# image loads modules itself, else `autoloadd daemon` from pre-trigger until
+# the cleanup hook (root mounted) so devices that appear late still get
+# their drivers. Numbered 96 so it is installed after 95udev-rules and can
+# replace its 80-drivers.rules.
 #
 # Setting (dracut.conf.d, e.g. /etc/dracut.conf.d/autoload.conf):
 #   autoload_udev=host      (default) keep what 95udev-rules installed: the
@@ -10,6 +13,13 @@
 #                           /etc/udev/rules.d/80-drivers.rules override
 #   autoload_udev=autoload  udev in the initramfs runs `autoloadd modalias`
 #   autoload_udev=none      udev in the initramfs loads nothing
+#   autoload_mode=auto      (default) `autoloadd daemon` (pre-trigger until
+#                           cleanup) when udev in the image loads nothing (its
+#                           80-drivers.rules, /etc's override first, has no
+#                           `kmod load` / `autoloadd modalias` line, or is a
+#                           /dev/null mask), else one `autoloadd coldplug`
+#   autoload_mode=daemon|coldplug   force one of them
+#   autoload_timeout=120    seconds the pre-trigger hook waits for READY
 
 # Include the module whenever autoloadd is installed (return 0); 1 otherwise.
 # moddir and initdir are set by dracut when it sources this file.
@@ -30,6 +40,7 @@ install() {
     inst_binary /usr/sbin/autoloadd
     inst_dir /var/cache/autoload
     inst_hook pre-trigger 10 "$moddir/autoload-coldplug.sh"
+    inst_hook cleanup 10 "$moddir/autoload-stop.sh"
 
     # Overrides go to /etc/udev/rules.d, which hides the same-named file of
     # ${udevdir}/rules.d inside the initramfs too; in hostonly images
@@ -47,4 +58,32 @@ install() {
             printf '# autoload (autoload_udev=none): no module loading from udev\n' >"$initdir$rules" ;;
         *) derror "autoload: autoload_udev must be host, autoload or none (got '$autoload_udev')"; return 1 ;;
     esac
+
+    # Does udev in the image load modules? Only 80-drivers.rules does (the
+    # kmod builtin, or autoload's helper rule; comment lines aside, autoload's
+    # rule quotes the lines it replaces). /etc's file hides the other.
+    local mode=${autoload_mode:-auto} f
+    case $mode in
+        auto)
+            mode=daemon
+            for f in "$initdir$rules" "$initdir${udevdir:-/lib/udev}/rules.d/80-drivers.rules" \
+                "$initdir/usr/lib/udev/rules.d/80-drivers.rules" "$initdir/lib/udev/rules.d/80-drivers.rules"; do
+                [[ -e $f || -L $f ]] || continue
+                if [[ $(readlink "$f") != /dev/null ]] && grep -v '^[[:space:]]*#' "$f" | grep -qE 'kmod load|autoloadd modalias'; then
+                    mode=coldplug
+                fi
+                break
+            done ;;
+        daemon|coldplug) ;;
+        *) derror "autoload: autoload_mode must be auto, daemon or coldplug (got '$mode')"; return 1 ;;
+    esac
+    case ${autoload_timeout:-120} in
+        ''|*[!0-9]*) derror "autoload: autoload_timeout must be whole seconds (got '$autoload_timeout')"; return 1 ;;
+    esac
+    mkdir -p "$initdir/etc/autoload"
+    {
+        echo "# written by dracut's 96autoload (autoload_udev=${autoload_udev:-host} autoload_mode=${autoload_mode:-auto})"
+        echo "AUTOLOAD_MODE=$mode"
+        echo "AUTOLOAD_TIMEOUT=${autoload_timeout:-120}"
+    } >"$initdir/etc/autoload/initramfs.conf"
 }
