@@ -127,6 +127,22 @@ while read -r name _; do echo "\$name"; done </proc/modules
 echo "=== END boottest/$1 rc=0 ==="
 EOF
 }
+# probe_quiet_sh QUIET MAX: shell lines waiting until /proc/modules has not grown for QUIET
+# seconds (at most MAX), for probes where autoloadd daemon keeps loading in the background.
+probe_quiet_sh() {
+    cat <<EOF
+_nmod() { _c=0; while read -r _ _; do _c=\$((_c + 1)); done </proc/modules; echo "\$_c"; }
+read -r _t0 _ </proc/uptime; _t0=\${_t0%.*}; _tl=\$_t0; _last=\$(_nmod)
+while :; do
+    sleep 1
+    read -r _t _ </proc/uptime; _t=\${_t%.*}; _n=\$(_nmod)
+    [ "\$_n" = "\$_last" ] || { _last=\$_n; _tl=\$_t; }
+    [ \$((_t - _tl)) -ge $1 ] && break
+    [ \$((_t - _t0)) -ge $2 ] && { echo "boottest: /proc/modules still growing after $2 s"; break; }
+done
+echo "boottest: waited \$((_t - _t0)) s for /proc/modules to stay at \$_last modules for $1 s"
+EOF
+}
 # probe_end_sh: the status section, the POWEROFF marker and the power-off.
 probe_end_sh() {
     cat <<'EOF'
@@ -134,10 +150,79 @@ read -r up _ </proc/uptime
 echo "=== BEGIN boottest/status ==="
 if [ -r /run/autoload/coldplug.status ]; then read -r st </run/autoload/coldplug.status; else st=none; fi
 echo "coldplug_status=$st"
+if [ -r /run/autoload/mode ]; then read -r st </run/autoload/mode; else st=none; fi
+echo "mode=$st"
+# The daemon's READY line, and whether the process in daemon.pid is still autoloadd.
+if [ -r /run/autoload/daemon.json ]; then
+    while read -r line; do case $line in *'"event":"ready"'*) echo "daemon_ready=$line"; break ;; esac; done </run/autoload/daemon.json
+fi
+run=0
+if [ -r /run/autoload/daemon.pid ]; then
+    read -r pid </run/autoload/daemon.pid
+    [ -r "/proc/$pid/comm" ] && read -r comm <"/proc/$pid/comm" && [ "$comm" = autoloadd ] && run=1
+fi
+echo "daemon_running=$run"
 echo "uptime=$up"
 echo "=== END boottest/status rc=0 ==="
 echo "=== POWEROFF uptime=$up ==="
 # busybox's poweroff; the sysrq trigger where there is none (dracut).
 poweroff -f 2>/dev/null || echo o >/proc/sysrq-trigger
 EOF
+}
+
+# usb_root_image IMG LABEL: an ext4 image labelled LABEL whose /sbin/init (busybox-static)
+# reports to the serial console and powers off: the real root of the usb-storage boots
+# (initramfs-tools-test.sh / dracut-test.sh --usb-root). Sections: boottest/root (`root DEV
+# TYPE` of /, pid1=COMM), boottest/booted (/proc/modules), boottest/procs (every process's
+# comm: the initramfs's autoloadd must be gone), boottest/autoload (what the initramfs left in
+# /run/autoload, which initramfs-tools and dracut move to the real root's /run).
+usb_root_image() {
+    local img=$1 label=$2 r=$WORK/usbroot bb
+    dpkg -s busybox-static >/dev/null 2>&1 || {
+        log "apt-get install busybox-static"
+        apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends busybox-static >/dev/null ||
+            die "apt-get install busybox-static failed"
+    }
+    bb=$(dpkg -L busybox-static | grep -m1 -E '/bin/busybox$') || die "busybox-static has no /bin/busybox"
+    rm -rf "$r"
+    mkdir -p "$r"/{bin,sbin,dev,proc,sys,run,tmp}
+    install -m 755 "$bb" "$r/bin/busybox"
+    {
+        echo '#!/bin/busybox sh'
+        echo 'b=/bin/busybox'
+        echo '[ -r /proc/mounts ] || $b mount -t proc proc /proc'
+        echo 'echo "=== BEGIN boottest/root ==="'
+        echo "\$b awk '\$2 == \"/\" { print \"root\", \$1, \$3 }' /proc/mounts"
+        echo 'echo "pid1=$($b cat /proc/1/comm)"'
+        echo 'echo "=== END boottest/root rc=0 ==="'
+        probe_sh booted
+        echo 'echo "=== BEGIN boottest/procs ==="'
+        echo 'for c in /proc/[0-9]*/comm; do read -r n <"$c" && echo "${c#/proc/} $n"; done 2>/dev/null'
+        echo 'echo "=== END boottest/procs rc=0 ==="'
+        echo 'echo "=== BEGIN boottest/autoload ==="'
+        echo 'for f in /run/autoload/*; do [ -f "$f" ] || continue; case $f in *.json) continue ;; esac; echo "$f: $($b head -c 300 "$f" | $b tr "\n" " ")"; done'
+        echo '[ ! -f /run/autoload/daemon.json ] || $b grep -E "\"event\":\"(listening|ready|stopping|error)\"|\"module\":\"(usb_storage|sd_mod|xhci_pci|uas)\"" /run/autoload/daemon.json'
+        echo 'echo "=== END boottest/autoload rc=0 ==="'
+        echo 'read -r up _ </proc/uptime'
+        echo 'echo "=== POWEROFF uptime=$up ==="'
+        echo '$b poweroff -f'
+    } >"$r/sbin/init"
+    chmod 755 "$r/sbin/init"
+    mkfs.ext4 -q -L "$label" -d "$r" "$img" 64M || die "mkfs.ext4 -d failed"
+}
+
+# Checks on a --usb-root boot's sections in $S (DAEMON=1: the initramfs ran autoloadd daemon).
+check_usb_root() {
+    local daemon=$1
+    check "/ is the usb-storage disk (ext4 on /dev/sd*)" grep -qE '^root /dev/sd[a-z]+ ext4$' "$S/boottest__root.txt"
+    check "the root's /sbin/init is PID 1" grep -qx 'pid1=init' "$S/boottest__root.txt"
+    for m in xhci_pci usb_storage sd_mod; do check "$m loaded" grep -qx "$m" "$S/boottest__booted.txt"; done
+    check "no autoloadd process left in the real root" bash -c "! grep -qE '^[0-9]+/comm autoloadd\$' '$S/boottest__procs.txt'"
+    if ((daemon)); then
+        check "the initramfs's daemon reported ready" grep -q '"event":"ready"' "$S/boottest__autoload.txt"
+        check "the daemon loaded sd_mod (the usb disk's SCSI device, after delay_use)" \
+            grep -qE '"event":"load","module":"sd_mod","outcome":"loaded"' "$S/boottest__autoload.txt"
+        check "the daemon was stopped by SIGTERM before the switch to the real root" \
+            grep -qE '"event":"stopping","signal":15' "$S/boottest__autoload.txt"
+    fi
 }
