@@ -114,9 +114,9 @@ import Autoload
         let files = ["/lib/udev/rules.d/80-drivers.rules", "/lib/udev/rules.d/80-debian-compat.rules"]
         var installed = Set<String>()
         for path in files {
+            // The oracle must be there (.ci/run installs udev): without it nothing is compared.
             guard let f = fopen(path, "r") else {
-                // CI installs udev (.ci/run); elsewhere there may be no rules to compare with.
-                #expect(ProcessInfo.processInfo.environment["CI"] == nil, "\(path) is missing")
+                Issue.record("\(path) is missing: install udev, whose rules are this test's oracle")
                 return
             }
             defer { fclose(f) }

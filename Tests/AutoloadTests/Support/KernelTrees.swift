@@ -2,10 +2,8 @@ import Foundation
 
 /// Real module trees from Debian's kernel packages, prepared by scripts/kernel-tree.sh.
 /// `AUTOLOAD_KERNEL_TREES` (colon-separated modules directories) names them; otherwise every
-/// tree in the script's cache is used. `.ci/run` sets `AUTOLOAD_REQUIRE_KERNEL_TREES=1`, so a
-/// missing tree fails there instead of being skipped.
+/// tree in the script's cache is used; none at all is a test failure.
 enum KernelTrees {
-    static var required: Bool { ProcessInfo.processInfo.environment["AUTOLOAD_REQUIRE_KERNEL_TREES"] == "1" }
 
     static let all: [String] = {
         let env = ProcessInfo.processInfo.environment
@@ -25,6 +23,11 @@ enum KernelTrees {
         }
         return out
     }()
+
+    /// The corpus seed for a tree: FNV-1a of its label, stable across processes and machines.
+    static func seed(_ dir: String) -> UInt64 {
+        label(dir).utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
 
     /// A short label for test names: the cache entry's name.
     static func label(_ dir: String) -> String {
