@@ -10,6 +10,7 @@
 #                         autoloadd-b (default the first five)
 #     autoloadd  `autoloadd coldplug` (compiled index in the initramfs)
 #     autoloadd-b  the same with the --binary-b build (an A/B of two builds, same boots)
+#     daemon     `autoloadd daemon`, done at its READY (the first coldplug settled)
 #     udevd      systemd-udevd + udevadm trigger (subsystems, devices) + settle, stock rules
 #     alpine     find /sys -name modalias | sort -u | xargs modprobe -b -a, to a fixpoint
 #     mdev       busybox mdev -d with a $MODALIAS modprobe line, every uevent written "add"
@@ -23,6 +24,7 @@
 #   --append ARGS         extra kernel command line for every boot
 #   --devices SET         run.sh's device set (full, all, minimal, none; default full)
 #   --qemu-arg ARG        one more qemu argument for every boot, repeatable (another machine)
+# Every boot runs under `flock ${AUTOLOAD_VM_LOCK:-/tmp/autoload-vm.lock}`, as the fault lab's.
 # Needs root on Debian 12 (installs qemu, busybox-static, udev, ... on first use).
 # Exit status: 0 all boots succeeded; 1 some boot failed (still summarised); 2 usage.
 set -euo pipefail
@@ -30,6 +32,7 @@ export LC_ALL=C
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+LOCK=${AUTOLOAD_VM_LOCK:-/tmp/autoload-vm.lock}   # one VM at a time: two would share 2 cores
 log() { printf 'compare-coldplug: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 2; }
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
@@ -58,6 +61,7 @@ IFS=, read -r -a LIST <<<"$CONTENDERS"
 scenario_of() {
     case $1 in
         autoloadd|autoloadd-b) echo autoloadd-race ;;
+        daemon) echo autoloadd-daemon-race ;;
         udevd) echo udevd-coldplug ;;
         alpine) echo alpine-coldplug ;;
         mdev) echo mdev-coldplug ;;
@@ -67,7 +71,7 @@ scenario_of() {
 }
 for c in "${LIST[@]}"; do scenario_of "$c" >/dev/null || die "unknown contender $c"; done
 has() { [[ ",$CONTENDERS," == *",$1,"* ]]; }
-if has autoloadd; then
+if has autoloadd || has daemon; then
     [[ -n $BINARY && -x $BINARY ]] || die "--binary PATH/TO/autoloadd is needed for the autoloadd contender"
 fi
 if has autoloadd-b; then
@@ -116,7 +120,7 @@ for ((r = 1; r <= RUNS; r++)); do
         [[ $c == autoloadd-b ]] && extra=(--append autoload.bin=autoloadd-b)
         log "run $r/$RUNS: $c ($(date +%T), load $(cut -d' ' -f1-3 /proc/loadavg))"
         rc=0
-        "$HERE/run.sh" "${COMMON[@]}" "${extra[@]}" --scenario "$s" --out "$dir" >"$dir.txt" 2>"$dir.err" || rc=$?
+        flock "$LOCK" "$HERE/run.sh" "${COMMON[@]}" "${extra[@]}" --scenario "$s" --out "$dir" >"$dir.txt" 2>"$dir.err" || rc=$?
         line=$(grep -m1 '^race contender=' "$dir.txt" || true)
         if [[ $rc != 0 || -z $line ]]; then
             FAILED=1
