@@ -68,7 +68,6 @@ public final class AliasLookup {
     private let builtinAliases: GlobAutomaton
     private let install: [[UInt8]]
     private let remove: [[UInt8]]
-    private var buffer: [UInt8] = []
 
     static let pathMax = 4096
     static let symbolPrefix = Array("symbol:".utf8)
@@ -109,11 +108,11 @@ public final class AliasLookup {
 
     /// Looks up one alias (a MODALIAS, a module name, `symbol:NAME`, …) given as raw bytes.
     public func lookup(_ raw: [UInt8]) -> Result<LookupMatch, LookupError> {
+        let name: [UInt8]
         switch AliasNormalizer.normalize(raw) {
         case .failure(let f): return .failure(.invalidAlias(f))
-        case .success(let n): buffer = n
+        case .success(let n): name = n
         }
-        let name = buffer
         return name.withUnsafeBufferPointer { input -> Result<LookupMatch, LookupError> in
             var ids = configAliases?.modules(matching: input) ?? []
             if !ids.isEmpty {

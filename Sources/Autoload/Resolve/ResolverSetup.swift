@@ -32,7 +32,6 @@ public struct ResolverSetup: Sendable {
     public struct Opened {
         public var lookup: AliasLookup
         public var notes: [String]
-        public var reusedIndex: Bool
         /// modprobe.d `blacklist` names and `modprobe.blacklist=` from the kernel command line.
         public var blacklist: Set<String>
         /// The compiled index file's mapping, when the index was read from it.
@@ -56,7 +55,7 @@ public struct ResolverSetup: Sendable {
             blacklist = try kmod.configBlacklist()
         } catch { throw .kmod(error) }
         return Opened(lookup: AliasLookup(index: opened.index, config: config),
-                      notes: opened.notes + opened.index.diagnostics, reusedIndex: opened.reused,
+                      notes: opened.notes + opened.index.diagnostics,
                       blacklist: Set(blacklist), indexMapping: opened.mapping)
     }
 }
