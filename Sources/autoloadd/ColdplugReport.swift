@@ -72,7 +72,7 @@ enum ColdplugReport {
         for m in report.plan.modules {
             for alias in m.modaliases {
                 if json {
-                    out.write("{\"modalias\":"); JSONText.string(alias, into: &out)
+                    out.write("{"); JSONText.field("modalias", bytes: alias, into: &out)
                     out.write(",\"module\":"); JSONText.string(m.name, into: &out)
                     out.write(",\"source\":"); JSONText.string(m.source.rawValue, into: &out); out.write("}\n")
                 } else {
@@ -81,12 +81,12 @@ enum ColdplugReport {
             }
         }
         for alias in report.plan.unmatched {
-            if json { out.write("{\"modalias\":"); JSONText.string(alias, into: &out); out.write(",\"module\":null}\n") } else {
+            if json { out.write("{"); JSONText.field("modalias", bytes: alias, into: &out); out.write(",\"module\":null}\n") } else {
                 out.write("nomatch\t"); out.write(alias); out.write("\n")
             }
         }
         for (alias, why) in report.plan.invalid {
-            if json { out.write("{\"modalias\":"); JSONText.string(alias, into: &out); out.write(",\"error\":"); JSONText.string(why, into: &out); out.write("}\n") } else {
+            if json { out.write("{"); JSONText.field("modalias", bytes: alias, into: &out); out.write(",\"error\":"); JSONText.string(why, into: &out); out.write("}\n") } else {
                 out.write("invalid\t"); out.write(alias); out.write("\t\(why)\n")
             }
         }

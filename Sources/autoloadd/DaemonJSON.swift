@@ -1,11 +1,11 @@
 import Autoload
 
-/// `daemon --json`: one object per line, `"event"` first. Byte strings (MODALIAS, DEVPATH)
-/// go through JSONText, so odd bytes survive as `\u00XX`.
+/// `daemon --json`: one object per line, `"event"` first. Byte strings (MODALIAS, DEVPATH,
+/// ACTION) are JSONText fields: text, plus `NAME_hex` when a value is not valid UTF-8.
 enum DaemonJSON {
     static func write(_ event: EngineEvent, into o: inout OutputBuffer) {
         func key(_ k: String) { o.write(",\"\(k)\":") }
-        func str(_ s: some Sequence<UInt8>) { JSONText.string(s, into: &o) }
+        func bytes(_ k: String, _ v: some Collection<UInt8>) { o.write(","); JSONText.field(k, bytes: v, into: &o) }
         func text(_ s: String) { JSONText.string(s, into: &o) }
         func begin(_ name: String) { o.write("{\"event\":\"\(name)\"") }
         func inFlight(_ loads: [LoadInFlight]) {
@@ -22,15 +22,11 @@ enum DaemonJSON {
         case .device(let d):
             begin("device")
             key("origin"); text(d.origin.rawValue)
-            key("action"); str(d.action)
-            key("devpath"); str(d.devpath)
-            key("modalias"); if let m = d.modaliases.first { str(m) } else { o.write("null") }
-            if d.modaliases.count > 1 {
-                key("modaliases"); o.write("[")
-                for (i, m) in d.modaliases.enumerated() { if i > 0 { o.write(",") }; str(m) }
-                o.write("]")
-            }
-            if let s = d.seqnum { key("seqnum"); str(s) }
+            bytes("action", d.action)
+            bytes("devpath", d.devpath)
+            if let m = d.modaliases.first { bytes("modalias", m) } else { key("modalias"); o.write("null") }
+            if d.modaliases.count > 1 { o.write(","); JSONText.fieldArray("modaliases", values: d.modaliases, into: &o) }
+            if let s = d.seqnum { bytes("seqnum", s) }
             if !d.namedLoads.isEmpty {
                 key("named"); o.write("[")
                 for (i, n) in d.namedLoads.enumerated() { if i > 0 { o.write(",") }; text(n) }
@@ -47,7 +43,7 @@ enum DaemonJSON {
             o.write("]")
             if let bad = d.invalid { key("invalid"); text(bad) }
         case .ignored(let action, let devpath):
-            begin("ignored"); key("action"); str(action); key("devpath"); str(devpath)
+            begin("ignored"); bytes("action", action); bytes("devpath", devpath)
         case .rejected(let why):
             begin("rejected"); key("reason"); text(why.kind); key("detail"); text(why.description)
         case .resync(let reason, let count, let seconds):

@@ -1,5 +1,9 @@
-/// Minimal JSON string encoding for output lines. Bytes that are not valid UTF-8 (a MODALIAS
-/// may hold any byte) are written as `\u00XX` escapes of the byte value, so nothing is lost.
+/// Minimal JSON string encoding for output lines. JSON strings are Unicode text, and a
+/// MODALIAS or DEVPATH may hold any byte, so byte strings are written losslessly in two parts
+/// (`field`): the text, each byte that is not part of valid UTF-8 as U+FFFD (what any JSON
+/// reader makes of it anyway), and, only when there was such a byte, `NAME_hex` beside it:
+/// every byte of the value in lowercase hex. "ÿ" (C3 BF) and the lone byte FF are then two
+/// different objects: `"modalias":"ÿ"` and `"modalias":"\u{FFFD}","modalias_hex":"ff"`.
 enum JSONText {
     static func string(_ bytes: some Sequence<UInt8>, into out: inout OutputBuffer) {
         out.byte(UInt8(ascii: "\""))
@@ -18,7 +22,8 @@ enum JSONText {
             case UInt8(ascii: "\\"): out.write("\\\\")
             case UInt8(ascii: "\n"): out.write("\\n")
             case UInt8(ascii: "\t"): out.write("\\t")
-            case 0..<0x20, 0x7f...:
+            case 0x80...: out.write(replacementCharacter)
+            case 0..<0x20, 0x7f:
                 out.write("\\u00")
                 out.byte(hex(c >> 4)); out.byte(hex(c & 15))
             default: out.byte(c)
@@ -29,6 +34,43 @@ enum JSONText {
     }
 
     static func string(_ s: String, into out: inout OutputBuffer) { string(s.utf8, into: &out) }
+
+    /// `"name":"text"`, and `,"name_hex":"…"` when `bytes` is not valid UTF-8 (see above).
+    static func field(_ name: String, bytes: some Collection<UInt8>, into out: inout OutputBuffer) {
+        out.write("\"\(name)\":")
+        string(bytes, into: &out)
+        if !isUTF8(bytes) {
+            out.write(",\"\(name)_hex\":")
+            hexString(bytes, into: &out)
+        }
+    }
+
+    /// `"name":["text",…]` and, when any value is not valid UTF-8, `,"name_hex":[…]` with the
+    /// hex of each such value and null for the others, index for index.
+    static func fieldArray(_ name: String, values: [[UInt8]], into out: inout OutputBuffer) {
+        out.write("\"\(name)\":[")
+        for (i, v) in values.enumerated() { if i > 0 { out.write(",") }; string(v, into: &out) }
+        out.write("]")
+        guard values.contains(where: { !isUTF8($0) }) else { return }
+        out.write(",\"\(name)_hex\":[")
+        for (i, v) in values.enumerated() {
+            if i > 0 { out.write(",") }
+            if isUTF8(v) { out.write("null") } else { hexString(v, into: &out) }
+        }
+        out.write("]")
+    }
+
+    static func isUTF8(_ bytes: some Collection<UInt8>) -> Bool {
+        bytes.allSatisfy { $0 < 0x80 } || String(validating: bytes, as: UTF8.self) != nil
+    }
+
+    private static func hexString(_ bytes: some Sequence<UInt8>, into out: inout OutputBuffer) {
+        out.byte(UInt8(ascii: "\""))
+        for b in bytes { out.byte(hex(b >> 4)); out.byte(hex(b & 15)) }
+        out.byte(UInt8(ascii: "\""))
+    }
+
+    private static let replacementCharacter: [UInt8] = [0xEF, 0xBF, 0xBD]
 
     private static func hex(_ v: UInt8) -> UInt8 { v < 10 ? 48 + v : 87 + v }
 

@@ -55,7 +55,7 @@ enum ResolveCommand {
                 warn("resolve: \(String(decoding: alias, as: UTF8.self)): \(e)")
             }
             if a.flag("json") {
-                out.write("{\"modalias\":"); JSONText.string(input, into: &out)
+                out.write("{"); JSONText.field("modalias", bytes: input, into: &out)
                 out.write(",\"modules\":[")
                 for (i, m) in match.modules.enumerated() {
                     if i > 0 { out.byte(UInt8(ascii: ",")) }

@@ -125,4 +125,39 @@ import Autoload
         }
         #expect(!FileManager.default.fileExists(atPath: s.sentinel))
     }
+    /// `resolve --json`: every input comes back from an independent JSON decoder
+    /// (JSONSerialization) as exactly its bytes: `modalias_hex` when present, else the
+    /// `modalias` text's UTF-8. "ÿ" (C3 BF) and the lone byte FF stay two different values.
+    @Test func jsonLosesNoByte() throws {
+        let s = try Setup()
+        defer { s.scratch.remove() }
+        let inputs = Self.inputs(sentinel: s.sentinel) + [Array("acme:id\u{FF}x".utf8), Array("acme:id".utf8) + [0xFF] + Array("x".utf8)]
+        let run = try CLIRun.autoloadd([Array("resolve".utf8), Array("--json".utf8)] + s.options() + [Array("-".utf8)],
+                                       stdin: inputs.flatMap { $0 + [10] })
+        #expect(run.lines.count == inputs.count)
+        var decoded = Set<[UInt8]>()
+        for (i, (line, input)) in zip(run.lines, inputs).enumerated() {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                  let text = object["modalias"] as? String else {
+                Issue.record("input \(i): not a JSON object with a modalias: \(line.prefix(120))")
+                continue
+            }
+            let bytes: [UInt8]
+            if let hex = object["modalias_hex"] as? String {
+                let digits = Array(hex.utf8)
+                #expect(digits.count % 2 == 0 && !JSONTextOracle.isUTF8(input), "input \(i): hex beside valid UTF-8")
+                bytes = stride(from: 0, to: digits.count - 1, by: 2).compactMap { UInt8(String(decoding: digits[$0...($0 + 1)], as: UTF8.self), radix: 16) }
+            } else {
+                bytes = Array(text.utf8)
+            }
+            #expect(bytes == input, "input \(i) (\(input.prefix(40))) decoded as \(bytes.prefix(40))")
+            decoded.insert(bytes)
+        }
+        #expect(decoded.count == Set(inputs).count)
+    }
+}
+
+/// Whether bytes are UTF-8, by Foundation's decoder (not the code under test).
+enum JSONTextOracle {
+    static func isUTF8(_ b: [UInt8]) -> Bool { String(data: Data(b), encoding: .utf8) != nil }
 }
