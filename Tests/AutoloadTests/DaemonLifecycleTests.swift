@@ -77,49 +77,5 @@ extension RealKernelUevents {
             let kinds = d.events.compactMap { $0["event"] as? String }
             #expect(kinds.firstIndex(of: "resync").map { $0 < (kinds.firstIndex(of: "ready") ?? -1) } == true)
         }
-
-        /// Kilobytes of executable mappings resident in process `pid`, as the kernel counts
-        /// them (/proc/PID/smaps): the oracle for what an idle daemon keeps mapped.
-        static func residentCodeKB(_ pid: Int32) throws -> Int {
-            let smaps = try String(contentsOfFile: "/proc/\(pid)/smaps", encoding: .utf8)
-            var total = 0, executable = false
-            for line in smaps.split(separator: "\n") {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                if let range = fields.first, range.contains("-"), fields.count >= 2, range.first?.isHexDigit == true {
-                    executable = fields[1].contains("x") && !line.hasSuffix("[vdso]")
-                } else if executable, fields.first == "Rss:", fields.count >= 2 {
-                    total += Int(fields[1]) ?? 0
-                }
-            }
-            return total
-        }
-
-        /// After a coldplug, the code it ran stays mapped (the kernel maps code 64 KB around
-        /// each fault); once idle, the daemon drops those mappings, and the next event still
-        /// gets its answer (the code faults back in).
-        @Test func idleDaemonGivesBackItsCodePages() throws {
-            let device = try #require(UeventHost.triggerDevice)
-            let d = try DaemonProcess(["--dry-run", "--modules-dir", tree.modulesDir, "--config", tree.configDir, "--no-cache"])
-            defer { _ = d.stop() }
-            try #require(d.waitForLine { $0.contains("\"event\":\"ready\"") } != nil, "\(d.errors)")
-            let busy = try Self.residentCodeKB(d.pid)
-            // The quiet period before the daemon gives memory back is 2 s.
-            var idle = busy
-            for _ in 0..<40 where idle > busy / 2 {
-                usleep(250_000)
-                idle = try Self.residentCodeKB(d.pid)
-            }
-            #expect(busy >= 1024, "only \(busy) kB of code resident after coldplug: the check would prove little")
-            #expect(idle <= busy / 2, "resident code: \(busy) kB after coldplug, \(idle) kB after 10 s idle")
-            // Coldplug already reported devices: wait for one more from a kernel "add".
-            func added() -> Int {
-                d.events.filter { $0["event"] as? String == "device" && $0["origin"] as? String == "uevent"
-                    && $0["action"] as? String == "add" }.count
-            }
-            let before = added()
-            try UeventHost.trigger("add", device)
-            #expect(d.waitForLine(timeout: 20) { _ in added() > before } != nil,
-                    "no answer to an event after the code pages were given back: \(d.errors)")
-        }
     }
 }

@@ -265,15 +265,15 @@ def hotplug_rows(dirs):
     out = []
     for key, goal, unit in (
             ("hotplug_live_ms", "hotplug (e1000e + usb-storage added with QMP) until Live: autoloadd daemon vs systemd-udevd", "ms"),
-            ("idle_rss_total_kb", "idle RSS, all of the contender's processes: autoloadd daemon vs systemd-udevd", "kB")):
+            ("idle_pss_total_kb", "idle Pss (smaps_rollup), all of the contender's processes: autoloadd daemon vs systemd-udevd", "kB")):
         (a, na), (u, nu) = m("autoloadd-daemon", key), m("udevd-hotplug", key)
         if a is None or not u:
             out.append(row(goal, None, "≤1.00× (≤ udevd)", None, CMD_HOT))
             continue
         fig = f"{a / u:.2f}× (autoloadd {a:,.0f} {unit}, udevd {u:,.0f} {unit}; medians of {na}, {nu} runs)"
-        (ae, _), (ue, _) = m("autoloadd-daemon", "idle_rss_kb"), m("udevd-hotplug", "idle_rss_kb")
-        if unit == "kB" and ae is not None and ue is not None:
-            fig += f"; main process {ae:,.0f}, {ue:,.0f} kB"
+        (ap, _), (up, _) = m("autoloadd-daemon", "idle_private_total_kb"), m("udevd-hotplug", "idle_private_total_kb")
+        if unit == "kB" and ap is not None and up:
+            fig += f"; Private {ap:,.0f} vs {up:,.0f} kB ({ap / up:.2f}×)"
         out.append(row(goal, fig, "≤1.00× (≤ udevd)", a / u <= 1.0, CMD_HOT))
     return out
 

@@ -4,8 +4,9 @@
 # alternated. Each boots, does its coldplug, prints "=== READY-FOR-HOTPLUG ===", the host
 # hot-adds an e1000e NIC (PCIe hotplug port) and a usb-storage stick (xhci) with QMP
 # device_add, and the guest times until e1000e and usb_storage are Live (host QMP time
-# included, the same for both). Then the contender's idle RSS (main process, and all of its
-# processes: udevd keeps workers). Prints a markdown table of medians.
+# included, the same for both). Then the contender's idle memory (main process, and all of its
+# processes: udevd keeps workers): Rss, Pss, Private and Anonymous from smaps_rollup (lib.sh's
+# rss_report). Prints a markdown table of medians.
 # Usage: scripts/vm/compare-hotplug.sh [--binary PATH] [--runs N] [--out DIR]
 set -euo pipefail
 export LC_ALL=C
@@ -30,7 +31,8 @@ mkdir -p "$OUT"
 idx=$(ls "$OUT"/idx/*.idx)
 vm=(--udev --binary "$BINARY" --add "$idx:/var/cache/autoload/lib_modules_$KVER.idx"
     --hotplug --append "autoload.hotplug_expect=e1000e,usb_storage")
-printf 'contender\trun\tstatus\tcoldplug_ready_ms\thotplug_live_ms\tidle_rss_kb\tidle_rss_total_kb\tprocesses\n' >"$OUT/results.tsv"
+MEM=(idle_rss_kb idle_pss_kb idle_private_kb idle_anon_kb idle_rss_total_kb idle_pss_total_kb idle_private_total_kb idle_anon_total_kb processes)
+(IFS=$'\t'; echo "contender	run	status	coldplug_ready_ms	hotplug_live_ms	${MEM[*]}") >"$OUT/results.tsv"
 field() { grep -o "$1=[0-9]*" "$2" | head -1 | cut -d= -f2; }
 for ((run = 1; run <= RUNS; run++)); do
     order=(autoloadd-daemon udevd-hotplug)
@@ -40,10 +42,9 @@ for ((run = 1; run <= RUNS; run++)); do
         echo "compare-hotplug: run $run: $scenario" >&2
         status=0
         "$HERE/run.sh" "${vm[@]}" --scenario "$scenario" --out "$dir" >"$dir.txt" 2>"$dir.err" || status=$?
-        printf '%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\n' "$scenario" "$run" "$status" \
-            "$(field coldplug_ready_ms "$dir.txt")" "$(field hotplug_live_ms "$dir.txt")" \
-            "$(field idle_rss_kb "$dir.txt")" "$(field idle_rss_total_kb "$dir.txt")" \
-            "$(field processes "$dir.txt")" >>"$OUT/results.tsv"
+        row=("$scenario" "$run" "$status" "$(field coldplug_ready_ms "$dir.txt")" "$(field hotplug_live_ms "$dir.txt")")
+        for k in "${MEM[@]}"; do row+=("$(field "$k" "$dir.txt")"); done
+        (IFS=$'\t'; echo "${row[*]}") >>"$OUT/results.tsv"
     done
 done
 python3 - "$OUT/results.tsv" <<'PY'
@@ -52,15 +53,19 @@ rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 def med(c, k):
     v = [int(r[k]) for r in rows if r["contender"] == c and r["status"] == "0" and r[k]]
     return (statistics.median(v), len(v)) if v else (None, 0)
-print("| contender | runs ok | coldplug ready (ms) | hotplug → live (ms) | idle RSS main (kB) | idle RSS all processes (kB) |")
-print("|---|---|---|---|---|---|")
+keys = ("coldplug_ready_ms", "hotplug_live_ms", "idle_pss_total_kb", "idle_private_total_kb", "idle_anon_total_kb",
+        "idle_rss_total_kb", "idle_pss_kb", "processes")
+print("| contender | runs ok | coldplug ready (ms) | hotplug → live (ms) | idle Pss, all processes (kB) | idle Private, all (kB) "
+      "| idle Anonymous, all (kB) | idle RSS, all (kB) | idle Pss, main process (kB) | processes |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for c in ("autoloadd-daemon", "udevd-hotplug"):
-    cols = [med(c, k) for k in ("coldplug_ready_ms", "hotplug_live_ms", "idle_rss_kb", "idle_rss_total_kb")]
+    cols = [med(c, k) for k in keys]
     n = cols[1][1]
     print(f"| {c} | {n} | " + " | ".join("—" if v is None else f"{v:.0f}" for v, _ in cols) + " |")
 a, u = med("autoloadd-daemon", "hotplug_live_ms")[0], med("udevd-hotplug", "hotplug_live_ms")[0]
 if a and u: print(f"\nhotplug latency ratio autoloadd/udevd: {a / u:.2f}")
-a, u = med("autoloadd-daemon", "idle_rss_total_kb")[0], med("udevd-hotplug", "idle_rss_total_kb")[0]
-if a and u: print(f"idle RSS ratio autoloadd/udevd (all processes): {a / u:.2f}")
+for k, label in (("idle_pss_total_kb", "Pss"), ("idle_private_total_kb", "Private")):
+    a, u = med("autoloadd-daemon", k)[0], med("udevd-hotplug", k)[0]
+    if a and u: print(f"idle {label} ratio autoloadd/udevd (all processes): {a / u:.2f}")
 PY
 echo "results: $OUT/results.tsv" >&2

@@ -172,18 +172,23 @@ hotplug_wait_for_modules() {
     section new-modules setdiff /run/hp-before /run/hp-after
 }
 
-# rss_report NAME: after 5 s idle, VmRSS of the oldest process called NAME and of all of them
-# (udevd keeps worker processes), in kB.
+# rss_report NAME: after 5 s idle, memory of the oldest process called NAME and of all of them
+# (udevd keeps worker processes), in kB, from /proc/PID/smaps_rollup: Rss; Pss (shared pages
+# split among their users: what the machine pays); Private (Private_Clean + Private_Dirty);
+# Anonymous (heap, stacks: what no page cache backs).
 rss_report() {
     sleep 5
-    _main='' _minpid='' _total=0 _n=0
+    _minpid='' _n=0 _totals='0 0 0 0' _main='0 0 0 0'
     for _s in /proc/[0-9]*/status; do
         read -r _ _comm <"$_s" 2>/dev/null || continue
         [ "$_comm" = "$1" ] || continue
-        _kb=$(awk '/^VmRSS/ {print $2}' "$_s")
         _pid=${_s#/proc/}; _pid=${_pid%/status}
-        if [ -z "$_minpid" ] || [ "$_pid" -lt "$_minpid" ]; then _minpid=$_pid _main=$_kb; fi
-        _total=$((_total + ${_kb:-0})) _n=$((_n + 1))
+        _m=$(awk '$1 == "Rss:" { r = $2 } $1 == "Pss:" { p = $2 } $1 ~ /^Private_(Clean|Dirty):$/ { v += $2 }
+            $1 == "Anonymous:" { a = $2 } END { printf "%d %d %d %d", r, p, v, a }' "/proc/$_pid/smaps_rollup" 2>/dev/null) || continue
+        if [ -z "$_minpid" ] || [ "$_pid" -lt "$_minpid" ]; then _minpid=$_pid _main=$_m; fi
+        _totals=$(echo "$_totals $_m" | awk '{ printf "%d %d %d %d", $1 + $5, $2 + $6, $3 + $7, $4 + $8 }')
+        _n=$((_n + 1))
     done
-    echo "idle_rss_kb=${_main:-0} idle_rss_total_kb=$_total processes=$_n"
+    set -- $_main $_totals
+    echo "idle_rss_kb=$1 idle_pss_kb=$2 idle_private_kb=$3 idle_anon_kb=$4 idle_rss_total_kb=$5 idle_pss_total_kb=$6 idle_private_total_kb=$7 idle_anon_total_kb=$8 processes=$_n"
 }

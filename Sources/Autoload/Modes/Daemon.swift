@@ -126,15 +126,13 @@ public final class Daemon {
         if let e = SystemdNotify.send("READY=1") { emit(.error("sd_notify: \(e)")) }
     }
 
-    /// Once per quiet period: the index pages lookups made resident, the freed heap that a
-    /// burst of loads (loader threads, each with a libkmod context, now gone) leaves in
-    /// glibc's per-thread arenas, and the mappings of code pages (the kernel maps code in
-    /// 64 KB blocks around each page run, so start-up and coldplug leave megabytes mapped
-    /// that an idle daemon never runs). The next event faults back what it needs.
+    /// Once per quiet period: the index pages lookups made resident and the freed heap that
+    /// a burst of loads (loader threads, each with a libkmod context, now gone) leaves in
+    /// glibc's per-thread arenas. Code pages stay mapped: unmapping them lowered RSS but not
+    /// what the machine pays (they stay in the page cache; on an initramfs's ramfs for good).
     private func releaseIdleMemory(_ resolver: FreshResolver) {
         resolver.releaseIndexPages()
         malloc_trim(0)
-        _ = cprocess_release_code_pages()
     }
 
     private func stop(_ signal: Int32, _ engine: Engine, _ pool: LoadPool) -> Int32 {

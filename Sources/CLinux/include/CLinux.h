@@ -33,12 +33,6 @@ char **cprocess_argv(void);
 /// otherwise. Call first thing in main.
 void cprocess_restore_environment(void);
 
-/// madvise(MADV_DONTNEED) over every executable, non-writable PT_LOAD segment of the loaded
-/// objects (dl_iterate_phdr(3); not the vDSO, objects with text relocations, or ranges that
-/// overlap PT_GNU_RELRO): drops the mappings of idle code pages,
-/// which stay in the page cache and fault back in when run. Returns the bytes advised.
-size_t cprocess_release_code_pages(void);
-
 /// Runs one libkmod install command as `/bin/sh -c COMMAND` with MODPROBE_MODULE=MODULE in
 /// its environment, an empty signal mask and default dispositions for SIGTERM, SIGINT, SIGHUP
 /// and SIGPIPE (posix_spawn(3) + waitpid(2)). Returns the wait status, or -errno when the
