@@ -12,6 +12,7 @@ set -euo pipefail
 export LC_ALL=C
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+LOCK=${AUTOLOAD_VM_LOCK:-/tmp/autoload-vm.lock}   # one VM at a time, as compare-coldplug.sh
 BINARY='' RUNS=3 OUT=''
 while (($#)); do
     case $1 in
@@ -41,7 +42,7 @@ for ((run = 1; run <= RUNS; run++)); do
         dir=$OUT/$scenario-$run
         echo "compare-hotplug: run $run: $scenario" >&2
         status=0
-        "$HERE/run.sh" "${vm[@]}" --scenario "$scenario" --out "$dir" >"$dir.txt" 2>"$dir.err" || status=$?
+        flock "$LOCK" "$HERE/run.sh" "${vm[@]}" --scenario "$scenario" --out "$dir" >"$dir.txt" 2>"$dir.err" || status=$?
         row=("$scenario" "$run" "$status" "$(field coldplug_ready_ms "$dir.txt")" "$(field hotplug_live_ms "$dir.txt")")
         for k in "${MEM[@]}"; do row+=("$(field "$k" "$dir.txt")"); done
         (IFS=$'\t'; echo "${row[*]}") >>"$OUT/results.tsv"
