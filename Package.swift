@@ -23,6 +23,12 @@ let package = Package(
             pkgConfig: "libkmod",
             providers: [.apt(["libkmod-dev"])]
         ),
+        // libudev, linked by the tests only: the oracle for the walker and the uevent parser.
+        .systemLibrary(
+            name: "CUdev",
+            pkgConfig: "libudev",
+            providers: [.apt(["libudev-dev"])]
+        ),
         // Linux declarations Swift's Glibc module lacks (netlink, signalfd, malloc_trim), CMSG
         // helpers, and argv captured at start-up (no /proc needed).
         .target(name: "CLinux"),
@@ -43,7 +49,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AutoloadTests",
-            dependencies: ["Autoload", "AliasMatcher", "CKmod", "CLinux"]
+            dependencies: ["Autoload", "AliasMatcher", "CKmod", "CLinux", "CUdev"]
         ),
     ]
 )
