@@ -6,16 +6,25 @@ let package = Package(
     products: [
         .executable(name: "autoloadd", targets: ["autoloadd"]),
         .library(name: "AliasMatcher", targets: ["AliasMatcher"]),
+        .library(name: "LinuxSystem", targets: ["LinuxSystem"]),
         .library(name: "Autoload", targets: ["Autoload"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
-        // Pure Swift: parse modules.alias & co., compile every pattern into one matcher.
+        // The system layer: every system call through one EINTR-safe funnel with errno in
+        // small error types; whole-file reads, mappings, directories, clocks, signalfd,
+        // sd_notify, /proc/modules.
+        .target(
+            name: "LinuxSystem",
+            dependencies: ["CLinux", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        // Pure Swift: parse modules.alias & co., compile every pattern into one matcher, the
+        // index file format. Its files come through LinuxSystem.
         .target(
             name: "AliasMatcher",
-            dependencies: [.product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["LinuxSystem", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // libkmod (modprobe.d, modules.dep, softdeps, options, blacklist, insertion).
         .systemLibrary(
@@ -35,21 +44,21 @@ let package = Package(
         .target(
             name: "Autoload",
             dependencies: [
-                "AliasMatcher", "CKmod", "CLinux",
+                "AliasMatcher", "LinuxSystem", "CKmod", "CLinux",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         .executableTarget(
             name: "autoloadd",
-            dependencies: ["Autoload", "AliasMatcher", "CLinux"]
+            dependencies: ["Autoload", "AliasMatcher", "LinuxSystem", "CLinux"]
         ),
         .testTarget(
             name: "AliasMatcherTests",
-            dependencies: ["AliasMatcher"]
+            dependencies: ["AliasMatcher", "LinuxSystem"]
         ),
         .testTarget(
             name: "AutoloadTests",
-            dependencies: ["Autoload", "AliasMatcher", "CKmod", "CLinux", "CUdev"]
+            dependencies: ["Autoload", "AliasMatcher", "LinuxSystem", "CKmod", "CLinux", "CUdev"]
         ),
     ]
 )

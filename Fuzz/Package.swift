@@ -35,7 +35,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "FuzzIndexFile",
-            dependencies: [.product(name: "AliasMatcher", package: "autoload")]
+            dependencies: [.product(name: "AliasMatcher", package: "autoload"), .product(name: "LinuxSystem", package: "autoload")]
         ),
         .executableTarget(
             name: "FnmatchAgreement",

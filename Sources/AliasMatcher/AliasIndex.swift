@@ -1,3 +1,5 @@
+import LinuxSystem
+
 /// Everything libkmod's lookup reads from a module tree, compiled: one `GlobSet` per source.
 /// Immutable and Sendable; `AliasLookup` runs it. Built from text (`init(tree:)`) or opened
 /// from the compiled index file (`IndexFile`).

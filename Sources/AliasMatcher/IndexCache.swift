@@ -1,3 +1,4 @@
+import LinuxSystem
 import SystemPackage
 
 /// Opens a module tree's `AliasIndex` through the compiled index file: reused while every

@@ -1,3 +1,4 @@
+import LinuxSystem
 import SystemPackage
 
 /// The compiled index on disk: `autoloadd` writes it once per module tree and reopens it, so

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import LinuxSystem
 
 /// Proof, kept beside a compiled index as `INDEX.verified`, that this very file passed the
 /// full check (checksum and every bound) during this boot. It names the kernel's boot id,
@@ -21,9 +19,7 @@ struct IndexVerifiedMarker: Equatable {
     /// within the same tick could leave ctime as it was ("racy git"). Past that, any
     /// write moves it.
     init?(for file: MappedFile, bootIDPath: String = IndexVerifiedMarker.bootIDPath) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        guard Int64(now.tv_sec) - file.identity.ctimeSeconds >= 2 else { return nil }
+        guard realtimeSeconds() - file.identity.ctimeSeconds >= 2 else { return nil }
         guard let sum = IndexFile.headerChecksum(file.bytes),
               var boot = try? SourceFile.readIfPresent(bootIDPath) else { return nil }
         while boot.last == UInt8(ascii: "\n") { boot.removeLast() }

@@ -1,3 +1,5 @@
+import LinuxSystem
+
 /// The text files depmod leaves in /lib/modules/VERSION, parsed: the same data libkmod reads
 /// from their .bin twins. A line depmod would not have indexed is skipped and reported with
 /// its file and line; it never stops the rest from loading.

@@ -15,7 +15,7 @@
 
 extern char **environ;
 
-int cprocess_run_install_command(const char *command, const char *module) {
+int clinux_run_install_command(const char *command, const char *module) {
     size_t count = 0;
     while (environ && environ[count]) count++;
     char **envp = calloc(count + 2, sizeof *envp);

@@ -4,11 +4,11 @@
 #include <sys/socket.h>
 #include "CLinux.h"
 
-size_t cnetlink_credentials_space(void) {
+size_t clinux_netlink_credentials_space(void) {
     return CMSG_SPACE(sizeof(struct ucred));
 }
 
-int cnetlink_find_credentials(const struct msghdr *msg, uint32_t *uid, int32_t *pid) {
+int clinux_netlink_find_credentials(const struct msghdr *msg, uint32_t *uid, int32_t *pid) {
     for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)msg); c != NULL;
          c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
@@ -23,7 +23,7 @@ int cnetlink_find_credentials(const struct msghdr *msg, uint32_t *uid, int32_t *
     return 0;
 }
 
-void cnetlink_put_credentials(struct msghdr *msg, uint32_t uid, uint32_t gid, int32_t pid) {
+void clinux_netlink_put_credentials(struct msghdr *msg, uint32_t uid, uint32_t gid, int32_t pid) {
     struct cmsghdr *c = CMSG_FIRSTHDR(msg);
     c->cmsg_level = SOL_SOCKET;
     c->cmsg_type = SCM_CREDENTIALS;

@@ -33,7 +33,7 @@ static void capture_process_start(void) {
     // SWIFT_BACKTRACE once and, unless it names the helper (swift-backtrace=), looks for the
     // helper through /proc/self/exe, which aborts without /proc whether backtracing is on or
     // not. So, only when /proc is missing: backtracing off (it could not work) and a helper
-    // path given. cprocess_restore_environment() puts the caller's value back.
+    // path given. clinux_restore_environment() puts the caller's value back.
     char self[1];
     if (readlink("/proc/self/exe", self, sizeof self) >= 0) return;
     const char *current = getenv("SWIFT_BACKTRACE");
@@ -54,11 +54,11 @@ static void capture_process_start(void) {
     free(value);
 }
 
-int cprocess_argc(void) { return start_argc; }
+int clinux_argc(void) { return start_argc; }
 
-char **cprocess_argv(void) { return start_argv; }
+char **clinux_argv(void) { return start_argv; }
 
-void cprocess_restore_environment(void) {
+void clinux_restore_environment(void) {
     if (!start_changed_backtrace_env) return;
     if (start_original_backtrace_env != NULL) {
         setenv("SWIFT_BACKTRACE", start_original_backtrace_env, 1);

@@ -10,8 +10,8 @@ import CLinux
 enum ProcessArguments {
     /// Each argument's bytes, unchanged (a MODALIAS operand may hold any byte but NUL).
     static let raw: [[UInt8]] = {
-        let argc = Int(cprocess_argc())
-        guard argc > 0, let argv = cprocess_argv() else {
+        let argc = Int(clinux_argc())
+        guard argc > 0, let argv = clinux_argv() else {
             return CommandLine.arguments.map { Array($0.utf8) }
         }
         return (0..<argc).map { i in

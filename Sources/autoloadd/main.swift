@@ -4,7 +4,7 @@ import Glibc
 import CLinux
 
 // Before anything can start a child process (install commands run through /bin/sh).
-cprocess_restore_environment()
+clinux_restore_environment()
 
 let version = "0.1.0"
 

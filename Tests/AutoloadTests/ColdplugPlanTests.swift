@@ -1,3 +1,4 @@
+import LinuxSystem
 import Foundation
 import Testing
 import AliasMatcher

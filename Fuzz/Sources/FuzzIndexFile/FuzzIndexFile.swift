@@ -1,6 +1,7 @@
 import Glibc
 // indexChecksum (the file checksum) is an SPI of AliasMatcher, not part of its public API.
 @_spi(IndexFormat) import AliasMatcher
+import LinuxSystem
 
 // IndexFile.decode fed corrupt files: it must throw IndexFile.Failure or return an index
 // that survives lookups and re-encoding, never crash. A checksum guards the payload, so raw

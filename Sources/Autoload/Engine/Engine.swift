@@ -1,3 +1,4 @@
+import LinuxSystem
 import AliasMatcher
 import SystemPackage
 #if canImport(Glibc)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import AliasMatcher
+import LinuxSystem
 import SystemPackage
 
 /// The /sys walk as an event source: every device's `uevent` file (what udev's
@@ -92,20 +93,12 @@ public struct SysfsWalker {
     /// Names in a directory (not . and ..); a missing directory is empty (no such bus or class
     /// in this kernel), other errors are reported.
     static func entries(_ dir: String, errors: inout [String]) -> [String] {
-        guard let d = dir.withCString({ opendir($0) }) else {
-            let e = Errno(rawValue: Glibc.errno)
-            if e != .noSuchFileOrDirectory && e != .notDirectory { errors.append("\(dir): \(e)") }
+        do {
+            return try Directory.entries(dir).map { String(decoding: $0, as: UTF8.self) }
+        } catch {
+            if error != .noSuchFileOrDirectory && error != .notDirectory { errors.append("\(dir): \(error)") }
             return []
         }
-        defer { closedir(d) }
-        var out = [String]()
-        while let e = readdir(d) {
-            let name = withUnsafeBytes(of: e.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { out.append(name) }
-        }
-        return out
     }
 
     /// The device directory a bus/class link points to (SYSFS/devices/...): the link target is
@@ -117,12 +110,10 @@ public struct SysfsWalker {
         return rest.hasPrefix("/") ? String(rest) : base + "/" + rest
     }
 
-    /// A symlink's target (readlink(2)), or nil.
+    /// A symlink's target, or nil.
     static func linkTarget(_ path: String) -> String? {
-        var buf = [CChar](repeating: 0, count: 4096)
-        let n = readlink(path, &buf, buf.count - 1)
-        guard n > 0 else { return nil }
-        return String(decoding: buf[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let target = try? Directory.linkTarget(path), !target.isEmpty else { return nil }
+        return String(decoding: target, as: UTF8.self)
     }
 
     /// A sysfs attribute's first line (or, with `wholeFile`, all of it) as bytes.

@@ -1,3 +1,4 @@
+import LinuxSystem
 import AliasMatcher
 import CLinux
 import SystemPackage
@@ -63,7 +64,7 @@ public struct UeventListener: ~Copyable {
         // The kernel's messages fit in UEVENT_BUFFER_SIZE (2048) plus the header; anything
         // bigger is not the kernel's and shows up as MSG_TRUNC.
         buffer = .allocate(byteCount: 8192, alignment: 8)
-        control = .allocate(byteCount: cnetlink_credentials_space(), alignment: 8)
+        control = .allocate(byteCount: clinux_netlink_credentials_space(), alignment: 8)
     }
 
     deinit {
@@ -122,7 +123,7 @@ public struct UeventListener: ~Copyable {
             }
         }
         var uid: UInt32 = 0, pid: Int32 = 0
-        let hasCredentials = cnetlink_find_credentials(&msg, &uid, &pid) != 0
+        let hasCredentials = clinux_netlink_find_credentials(&msg, &uid, &pid) != 0
         return Datagram(count: n, truncated: msg.msg_flags & Int32(MSG_TRUNC) != 0,
                         senderPort: sender.nl_pid, uid: hasCredentials ? uid : nil)
     }

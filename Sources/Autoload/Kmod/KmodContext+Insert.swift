@@ -43,7 +43,7 @@ extension KmodContext {
     /// first, softdeps, modprobe.d and kernel command line options, install commands, and the
     /// blacklist applied to the module itself (`kmod_module_new_from_name` +
     /// `kmod_module_probe_insert_module` with KMOD_PROBE_APPLY_BLACKLIST). Install commands
-    /// run through `cprocess_run_install_command`, not libkmod's system(3).
+    /// run through `clinux_run_install_command`, not libkmod's system(3).
     /// - Parameter installFailure: set when an install command failed (the thrown error is
     ///   then libkmod's view of it).
     public func probeInsert(_ name: String, applyBlacklist: Bool = true, dryRun: Bool = false,
@@ -61,7 +61,7 @@ extension KmodContext {
             kmod_module_probe_insert_module(mod, flags, nil, { module, command, data in
                 let box = Unmanaged<InstallCommandBox>.fromOpaque(data!).takeUnretainedValue()
                 let name = String(cString: kmod_module_get_name(module))
-                let status = cprocess_run_install_command(command, name)
+                let status = clinux_run_install_command(command, name)
                 if status < 0 { return status }
                 let exited = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
                 if exited != 0 {

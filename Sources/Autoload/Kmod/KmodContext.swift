@@ -1,4 +1,5 @@
 import CKmod
+import LinuxSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -38,7 +39,8 @@ public struct KmodContext: ~Copyable {
         let created: OpaquePointer? = Self.create(modulesDirectory, configPaths)
         guard let created else {
             // kmod_new only fails on allocation; errno may not be set.
-            throw KmodError(function: "kmod_new", code: errno == 0 ? ENOMEM : errno,
+            let e = lastErrno().rawValue
+            throw KmodError(function: "kmod_new", code: e == 0 ? ENOMEM : e,
                             subject: modulesDirectory)
         }
         KmodLogging.configure(created)

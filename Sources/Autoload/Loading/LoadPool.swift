@@ -1,3 +1,4 @@
+import LinuxSystem
 import AliasMatcher
 import CLinux
 #if canImport(Glibc)
@@ -309,11 +310,4 @@ public enum ModuleInsertion {
                                         commandLine: error.code == EPERM ? KernelCommandLine.read() : nil)
         }
     }
-}
-
-/// CLOCK_MONOTONIC in seconds.
-public func monotonicSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }

@@ -1,3 +1,4 @@
+import LinuxSystem
 import AliasMatcher
 import CLinux
 import SystemPackage

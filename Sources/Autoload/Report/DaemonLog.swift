@@ -1,3 +1,4 @@
+import LinuxSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,13 +48,13 @@ public struct DaemonLog: Sendable {
     public func callAsFunction(_ l: LogLevel, _ message: @autoclosure () -> String) {
         guard l <= level else { return }
         let line = (journal ? "<\(l.rawValue)>" : "autoloadd: \(l.name): ") + message() + "\n"
+        // One write(2) per line; a short write (a full pipe) goes on from where it stopped.
         var bytes = Array(line.utf8)
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }
-            if n < 0 { if errno == EINTR { continue }; return }
+            guard let n = try? syscallRetrying({ bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) } })
+            else { return }
             offset += n
         }
-        bytes.removeAll()
     }
 }

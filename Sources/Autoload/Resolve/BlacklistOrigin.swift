@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import LinuxSystem
 import Glibc
 #endif
 import AliasMatcher
@@ -47,12 +48,11 @@ public enum BlacklistOrigin {
         var byName = [(name: [UInt8], path: String)]()
         var seen = Set<[UInt8]>()
         for path in paths {
-            guard let dir = opendir(path) else {
+            guard let names = try? Directory.entries(path) else {
                 if access(path, R_OK) == 0 { byName.append((Array(path.utf8), path)) }
                 continue
             }
-            defer { closedir(dir) }
-            for name in ConfigReadability.configNames(dir) where seen.insert(name).inserted {
+            for name in ConfigReadability.configNames(names) where seen.insert(name).inserted {
                 byName.append((name, path + "/" + String(decoding: name, as: UTF8.self)))
             }
         }

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import AliasMatcher
+import LinuxSystem
 
 /// libkmod opens each modprobe.d file and, when open(2) fails, skips it without a word
 /// (libkmod-config.c logs that at debug level only), so an unreadable blacklist, options or
@@ -16,42 +17,39 @@ enum ConfigReadability {
     static func check(_ paths: [String]?) throws(TreeError) {
         for path in paths ?? defaultPaths {
             var st = stat()
-            guard stat(path, &st) == 0 else {
-                let e = errno
-                if e == ENOENT || e == ENOTDIR { continue }   // a missing path means no configuration
-                throw .unreadable(path: path, errno: e)
+            do { _ = try syscallRetrying { stat(path, &st) } } catch {
+                if error == .noSuchFileOrDirectory || error == .notDirectory { continue }   // a missing path means no configuration
+                throw .unreadable(path: path, errno: error.rawValue)
             }
             guard st.st_mode & S_IFMT == S_IFDIR else {
                 try open(Array(path.utf8))
                 continue
             }
-            guard let dir = opendir(path) else { throw .unreadable(path: path, errno: errno) }
-            defer { closedir(dir) }
-            for name in configNames(dir) { try open(Array(path.utf8) + [UInt8(ascii: "/")] + name) }
+            let names: [[UInt8]]
+            do { names = try Directory.entries(path) } catch { throw .unreadable(path: path, errno: error.rawValue) }
+            for name in configNames(names) { try open(Array(path.utf8) + [UInt8(ascii: "/")] + name) }
         }
     }
 
-    /// The entries of an open directory libkmod reads (conf_files_filter_out): not hidden,
+    /// The entries of a directory libkmod reads (conf_files_filter_out): not hidden,
     /// *.conf or *.alias. Names as bytes: a file name need not be UTF-8.
-    static func configNames(_ dir: OpaquePointer) -> [[UInt8]] {
-        var names = [[UInt8]]()
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            guard name.first != UInt8(ascii: "."), name.ends(with: ".conf") || name.ends(with: ".alias") else { continue }
-            names.append(name)
-        }
-        return names
+    static func configNames(_ names: [[UInt8]]) -> [[UInt8]] {
+        names.filter { $0.first != UInt8(ascii: ".") && ($0.ends(with: ".conf") || $0.ends(with: ".alias")) }
     }
 
     private static func open(_ path: [UInt8]) throws(TreeError) {
-        let fd = (path + [0]).withUnsafeBufferPointer { p in
-            p.withMemoryRebound(to: CChar.self) { Glibc.open($0.baseAddress!, O_RDONLY | O_CLOEXEC) }
+        do {
+            let fd = try syscallRetrying {
+                (path + [0]).withUnsafeBufferPointer { p in
+                    p.withMemoryRebound(to: CChar.self) { Glibc.open($0.baseAddress!, O_RDONLY | O_CLOEXEC) }
+                }
+            }
+            close(fd)
+        } catch {
+            // Gone since the listing, or a dangling symlink: nothing there to lose.
+            if error == .noSuchFileOrDirectory { return }
+            throw .unreadable(path: String(decoding: path, as: UTF8.self), errno: error.rawValue)
         }
-        if fd >= 0 { close(fd); return }
-        let e = errno
-        // Gone since the listing, or a dangling symlink: nothing there to lose.
-        if e == ENOENT { return }
-        throw .unreadable(path: String(decoding: path, as: UTF8.self), errno: e)
     }
 }
 

@@ -1,3 +1,4 @@
+import LinuxSystem
 import AliasMatcher
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,4 @@
+import LinuxSystem
 import AliasMatcher
 
 /// Why a resolver could not be made, naming the file or directory at fault.

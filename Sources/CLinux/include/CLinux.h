@@ -13,30 +13,30 @@
 #include <sys/eventfd.h>
 
 /// Bytes a control buffer needs for one SCM_CREDENTIALS message (CMSG_SPACE).
-size_t cnetlink_credentials_space(void);
+size_t clinux_netlink_credentials_space(void);
 
 /// Looks for SCM_CREDENTIALS in a message recvmsg(2) filled (CMSG_FIRSTHDR/CMSG_NXTHDR).
 /// Returns 1 and sets *uid and *pid when present, 0 when absent.
-int cnetlink_find_credentials(const struct msghdr *msg, uint32_t *uid, int32_t *pid);
+int clinux_netlink_find_credentials(const struct msghdr *msg, uint32_t *uid, int32_t *pid);
 
-/// Fills a control buffer (of cnetlink_credentials_space() bytes) with SCM_CREDENTIALS;
+/// Fills a control buffer (of clinux_netlink_credentials_space() bytes) with SCM_CREDENTIALS;
 /// used by tests that play a spoofing sender.
-void cnetlink_put_credentials(struct msghdr *msg, uint32_t uid, uint32_t gid, int32_t pid);
+void clinux_netlink_put_credentials(struct msghdr *msg, uint32_t uid, uint32_t gid, int32_t pid);
 
 /// argc and argv as the C start-up code passed them (captured by an ELF constructor);
 /// 0 and NULL if the constructor did not run. Unlike CommandLine, needs no /proc.
-int cprocess_argc(void);
-char **cprocess_argv(void);
+int clinux_argc(void);
+char **clinux_argv(void);
 
 /// Puts back the caller's SWIFT_BACKTRACE (or its absence) where the constructor changed it
 /// because /proc was missing, so child processes do not inherit the change; does nothing
 /// otherwise. Call first thing in main.
-void cprocess_restore_environment(void);
+void clinux_restore_environment(void);
 
 /// Runs one libkmod install command as `/bin/sh -c COMMAND` with MODPROBE_MODULE=MODULE in
 /// its environment, an empty signal mask and default dispositions for SIGTERM, SIGINT, SIGHUP
 /// and SIGPIPE (posix_spawn(3) + waitpid(2)). Returns the wait status, or -errno when the
 /// shell could not be started.
-int cprocess_run_install_command(const char *command, const char *module);
+int clinux_run_install_command(const char *command, const char *module);
 
 #endif

@@ -89,7 +89,7 @@ struct SpoofSender: ~Copyable {
         destination.nl_family = sa_family_t(AF_NETLINK)
         destination.nl_pid = port
         destination.nl_groups = port == 0 ? group : 0
-        var control = [UInt8](repeating: 0, count: cnetlink_credentials_space())
+        var control = [UInt8](repeating: 0, count: clinux_netlink_credentials_space())
         var payload = bytes
         return payload.withUnsafeMutableBytes { data in
             control.withUnsafeMutableBytes { ctl in
@@ -104,7 +104,7 @@ struct SpoofSender: ~Copyable {
                         if credentials {
                             msg.msg_control = ctl.baseAddress
                             msg.msg_controllen = ctl.count
-                            cnetlink_put_credentials(&msg, 0, 0, getpid())
+                            clinux_netlink_put_credentials(&msg, 0, 0, getpid())
                         }
                         return sendmsg(fd, &msg, 0) < 0 ? errno : 0
                     }

@@ -1,4 +1,3 @@
-import AliasMatcher
 
 /// The names in /proc/modules (the kernel's loaded modules). An unreadable file (no module
 /// support, or no /proc) is an empty set.

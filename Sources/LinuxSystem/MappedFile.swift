@@ -19,9 +19,9 @@ public final class MappedFile: @unchecked Sendable {
         do { identity = FileIdentity(try fd.stat()) } catch { throw .unreadable(path: path, errno: error.rawValue) }
         let size = identity.stamp.size
         guard size > 0 else { return MappedFile(bytes: UnsafeRawBufferPointer(start: nil, count: 0), identity: identity) }
-        guard let p = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd.rawValue, 0), p != MAP_FAILED else {
-            throw .unreadable(path: path, errno: Glibc.errno)
-        }
+        let p: UnsafeMutableRawPointer
+        do { p = try syscallRetrying(failure: MAP_FAILED) { mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd.rawValue, 0) } }
+        catch { throw .unreadable(path: path, errno: error.rawValue) }
         return MappedFile(bytes: UnsafeRawBufferPointer(start: p, count: Int(size)), identity: identity)
     }
 
@@ -50,7 +50,7 @@ public struct FileIdentity: Equatable, Sendable {
     public var stamp: FileStamp
     public var ctimeSeconds: Int64, ctimeNanoseconds: Int64
 
-    init(_ st: Stat) {
+    public init(_ st: Stat) {
         stamp = FileStamp(st)
         ctimeSeconds = Int64(st.st_ctim.tv_sec); ctimeNanoseconds = Int64(st.st_ctim.tv_nsec)
     }

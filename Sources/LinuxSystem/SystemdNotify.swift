@@ -1,4 +1,3 @@
-import AliasMatcher
 import CLinux
 import SystemPackage
 #if canImport(Glibc)

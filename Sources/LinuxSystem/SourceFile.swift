@@ -8,6 +8,12 @@ public struct FileStamp: Equatable, Sendable {
     public var size: Int64
     public var mtimeSeconds: Int64
     public var mtimeNanoseconds: Int64
+
+    public init(device: UInt64, inode: UInt64, size: Int64, mtimeSeconds: Int64, mtimeNanoseconds: Int64) {
+        self.device = device; self.inode = inode; self.size = size
+        self.mtimeSeconds = mtimeSeconds; self.mtimeNanoseconds = mtimeNanoseconds
+    }
+
     /// Same size and modification second: device, inode and nanoseconds are left out so an
     /// index built beside a tree stays valid when both are copied (cpio keeps whole-second
     /// mtimes), e.g. into an initramfs.
@@ -31,7 +37,7 @@ public struct FileStamp: Equatable, Sendable {
 }
 
 extension FileStamp {
-    init(_ st: Stat) {
+    public init(_ st: Stat) {
         self.init(device: UInt64(st.deviceID.rawValue), inode: UInt64(st.inode.rawValue), size: st.size,
                   mtimeSeconds: Int64(st.st_mtim.tv_sec), mtimeNanoseconds: Int64(st.st_mtim.tv_nsec))
     }
@@ -55,7 +61,7 @@ public enum TreeError: Error, Equatable, Sendable, CustomStringConvertible {
 /// Whole-file reads through swift-system (EINTR is retried there).
 public enum SourceFile {
     /// open(2) read-only; nil when the file does not exist, any other failure names the path.
-    static func openIfPresent(_ path: String) throws(TreeError) -> FileDescriptor? {
+    public static func openIfPresent(_ path: String) throws(TreeError) -> FileDescriptor? {
         do {
             return try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
         } catch {
@@ -97,7 +103,7 @@ public enum SourceFile {
 
     /// Writes `bytes` to a temporary name beside `path` (mode 0644), then renames it over
     /// `path`, so a reader sees the old file or the new one, never half of one.
-    static func replace(_ path: String, with bytes: [UInt8]) throws(Errno) {
+    public static func replace(_ path: String, with bytes: [UInt8]) throws(Errno) {
         let tmp = FilePath(path + ".tmp.\(getpidValue())")
         do {
             let fd = try FileDescriptor.open(tmp, .writeOnly, options: [.create, .truncate, .closeOnExec],
@@ -116,7 +122,7 @@ public enum SourceFile {
     }
 
     /// Splits into lines (without the newline) with their 1-based numbers, skipping blank lines.
-    static func lines(_ bytes: [UInt8], _ body: (_ line: ArraySlice<UInt8>, _ number: Int) throws(TreeError) -> Void) throws(TreeError) {
+    public static func lines(_ bytes: [UInt8], _ body: (_ line: ArraySlice<UInt8>, _ number: Int) throws(TreeError) -> Void) throws(TreeError) {
         var start = 0, number = 0
         while start < bytes.count {
             number += 1
@@ -128,6 +134,6 @@ public enum SourceFile {
 }
 
 /// swift-system throws `Errno`; anything else is reported as EIO.
-func errno(of error: any Error) -> Errno {
+public func errno(of error: any Error) -> Errno {
     (error as? Errno) ?? .ioError
 }

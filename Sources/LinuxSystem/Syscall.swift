@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import SystemPackage
+
+/// The one place raw system calls go through: retries EINTR, turns -1/errno into a thrown
+/// `Errno`. (swift-system's own calls already do the same; these are the ones it lacks.)
+@inline(__always)
+public func syscallRetrying<T: BinaryInteger>(_ body: () -> T) throws(Errno) -> T {
+    while true {
+        let r = body()
+        if r != -1 { return r }
+        let e = Errno(rawValue: Glibc.errno)
+        if e != .interrupted { throw e }
+    }
+}
+
+/// The same funnel for calls that return a pointer and a sentinel on failure (mmap(2):
+/// MAP_FAILED).
+@inline(__always)
+public func syscallRetrying(failure: UnsafeMutableRawPointer?, _ body: () -> UnsafeMutableRawPointer?) throws(Errno) -> UnsafeMutableRawPointer {
+    while true {
+        if let r = body(), r != failure { return r }
+        let e = Errno(rawValue: Glibc.errno)
+        if e != .interrupted { throw e }
+    }
+}
+
+/// The errno of the call that just failed, for C libraries that report failure their own
+/// way and leave the reason in errno (libkmod's kmod_new).
+public func lastErrno() -> Errno { Errno(rawValue: Glibc.errno) }
+
+/// mkdir(2) with mode 0755.
+public func createDirectory(_ path: FilePath) throws(Errno) {
+    _ = try syscallRetrying { path.withPlatformString { mkdir($0, 0o755) } }
+}
+
+/// rename(2).
+public func rename(_ from: FilePath, _ to: FilePath) throws(Errno) {
+    _ = try syscallRetrying { from.withPlatformString { f in to.withPlatformString { t in Glibc.rename(f, t) } } }
+}
+
+/// unlink(2).
+public func unlink(_ path: FilePath) throws(Errno) {
+    _ = try syscallRetrying { path.withPlatformString { Glibc.unlink($0) } }
+}
+
+public func getpidValue() -> Int32 { getpid() }
+
+/// CLOCK_REALTIME in whole seconds (clock_gettime(2)): what file times are compared with.
+public func realtimeSeconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec)
+}
+
+/// CLOCK_MONOTONIC in seconds (clock_gettime(2)).
+public func monotonicSeconds() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
