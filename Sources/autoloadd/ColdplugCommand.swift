@@ -19,12 +19,16 @@ enum ColdplugCommand {
     Options:
       --dry-run           print the plan, load nothing
       --explain           for each MODALIAS, which modules it resolved to and from which
-                          source; for each module, why it is loaded or skipped
+                          source; for each module, why it is loaded or skipped; the
+                          device-tree fallbacks used; devices waiting for a supplier
       --json              one JSON object per line instead of text
       --timeout SECONDS   the whole run's deadline (default 120, as udevadm settle);
                           loads still running then are named and left to finish
       --strict            exit 1 when a module failed to load
       --workers N         loads at once at most (default 96; inits sleep, so more than CPUs)
+      --no-of-fallback    exactly udev's lookups: where no MODALIAS of a device matches,
+                          do not look up the of: string its OF_NAME/OF_TYPE/OF_COMPATIBLE_*
+                          make (the kernel's form, drivers/of/device.c)
       --sysfs DIR         sysfs root                                            [/sys]
       --root DIR, --kernel VERSION, --modules-dir DIR, --config PATH,
       --cache-dir DIR, --no-cache                                  as for resolve
@@ -39,7 +43,7 @@ enum ColdplugCommand {
 
     static func run(_ args: ArraySlice<String>) -> Int32 {
         let a: Arguments, opened: ResolverSetup.Opened
-        switch TreeCommandStart("coldplug", args, flags: ["dry-run", "explain", "json", "strict"],
+        switch TreeCommandStart("coldplug", args, flags: ["dry-run", "explain", "json", "strict", "no-of-fallback"],
                                 options: ["sysfs", "timeout", "workers"], help: help) {
         case .exit(let status): return status
         case .run(let parsed, let o): (a, opened) = (parsed, o)
@@ -57,6 +61,8 @@ enum ColdplugCommand {
         coldplug.engine.sysfsRoot = sysfs
         coldplug.pool.sysfsRoot = sysfs
         coldplug.engine.rules = .installed(root: a.location.root)
+        coldplug.engine.deviceTreeFallback = !a.flag("no-of-fallback")
+        coldplug.reportsWaitingForSupplier = a.flag("explain")
         // Uevents describe the live /sys only; a copy for tests is walked.
         coldplug.engine.listening = isLiveSysfs(sysfs) ? .ifAvailable : .off
         coldplug.pool.dryRun = a.flag("dry-run")

@@ -85,6 +85,21 @@ enum ColdplugReport {
                 out.write("nomatch\t"); out.write(alias); out.write("\n")
             }
         }
+        for f in report.plan.deviceTreeFallbacks {
+            if json {
+                out.write("{"); JSONText.field("of_fallback", bytes: f.constructed, into: &out)
+                out.write(","); JSONText.fieldArray("for", values: f.modaliases, into: &out); out.write("}\n")
+            } else {
+                out.write("of-fallback\t"); out.write(f.constructed)
+                for m in f.modaliases { out.write("\t"); out.write(m) }
+                out.write("\n")
+            }
+        }
+        for devpath in report.waitingForSupplier {
+            if json { out.write("{"); JSONText.field("waiting_for_supplier", bytes: Array(devpath.utf8), into: &out); out.write("}\n") } else {
+                out.write("waiting-for-supplier\t\(devpath)\n")
+            }
+        }
         for (alias, why) in report.plan.invalid {
             if json { out.write("{"); JSONText.field("modalias", bytes: alias, into: &out); out.write(",\"error\":"); JSONText.string(why, into: &out); out.write("}\n") } else {
                 out.write("invalid\t"); out.write(alias); out.write("\t\(why)\n")

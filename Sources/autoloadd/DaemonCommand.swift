@@ -36,6 +36,8 @@ enum DaemonCommand {
       --timeout SECONDS   READY=1 at the latest this long after start (default 120)
       --workers N         loads at once at most (default 96; inits sleep, so more than CPUs)
       --sysfs DIR         sysfs root to walk (default /sys)
+      --no-of-fallback    no of: lookup from OF_* fields where no MODALIAS matches (as
+                          coldplug)
       --max-events N      exit after N accepted kernel events (for tests)
       --root DIR, --kernel VERSION, --modules-dir DIR, --config PATH,
       --cache-dir DIR, --no-cache                                  as for resolve
@@ -47,7 +49,7 @@ enum DaemonCommand {
 
     static func run(_ args: ArraySlice<String>) -> Int32 {
         let a: Arguments
-        switch Arguments.parseTreeCommand("daemon", args, flags: ["dry-run", "json", "no-coldplug"],
+        switch Arguments.parseTreeCommand("daemon", args, flags: ["dry-run", "json", "no-coldplug", "no-of-fallback"],
                                           options: ["log-level", "rcvbuf", "workers", "sysfs", "max-events", "timeout"],
                                           help: help) {
         case .failure(let status): return status.code
@@ -56,6 +58,7 @@ enum DaemonCommand {
         var options = Daemon.Options(setup: ResolverSetup(location: a.location, cacheDirectory: a.cacheDirectory))
         options.dryRun = a.flag("dry-run")
         options.firstWalk = a.flag("no-coldplug") ? .skip : .walk
+        options.deviceTreeFallback = !a.flag("no-of-fallback")
         if let t = a.last("timeout") {
             guard let s = Double(t), s > 0, s.isFinite else { return usage("--timeout needs a number of seconds > 0") }
             options.readyTimeoutSeconds = s

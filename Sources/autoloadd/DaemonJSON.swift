@@ -27,6 +27,7 @@ enum DaemonJSON {
             if let m = d.modaliases.first { bytes("modalias", m) } else { key("modalias"); o.write("null") }
             if d.modaliases.count > 1 { o.write(","); JSONText.fieldArray("modaliases", values: d.modaliases, into: &o) }
             if let s = d.seqnum { bytes("seqnum", s) }
+            if let of = d.deviceTreeFallback { bytes("of_fallback", of) }
             if !d.namedLoads.isEmpty {
                 key("named"); o.write("[")
                 for (i, n) in d.namedLoads.enumerated() { if i > 0 { o.write(",") }; text(n) }

@@ -49,6 +49,8 @@ public final class Engine {
         /// A load running this long is reported, and again at every multiple.
         public var stillLoadingSeconds = 10.0
         public var rules = DriverLoadRules.systemd
+        /// See `DevicePlanner.deviceTreeFallback`.
+        public var deviceTreeFallback = true
         public init() {}
     }
 
@@ -82,9 +84,12 @@ public final class Engine {
         self.resolver = resolver
         self.pool = pool
         self.emit = emit
-        planner = DevicePlanner(rules: options.rules)
+        planner = DevicePlanner(rules: options.rules, deviceTreeFallback: options.deviceTreeFallback)
         settle = Settle(quietSeconds: options.quietSeconds, start: monotonicSeconds())
     }
+
+    /// Every device path the run has seen an `add` for.
+    public var devicePaths: Set<[UInt8]> { seenDevpaths }
 
     /// Whether uevents are received (else the engine walks while loads run).
     public var isListening: Bool { uevents != nil }
@@ -271,7 +276,8 @@ public final class Engine {
         }
         emit(.device(EngineEvent.Device(origin: event.origin, action: event.action, devpath: event.devpath,
                                         modaliases: modaliases, namedLoads: device.named, modules: decisions,
-                                        invalid: device.invalid, seqnum: event.seqnum)))
+                                        invalid: device.invalid, seqnum: event.seqnum,
+                                        deviceTreeFallback: device.deviceTreeFallback)))
     }
 
     private func reportStillLoading() {

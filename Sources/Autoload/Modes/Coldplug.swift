@@ -15,6 +15,8 @@ public struct Coldplug {
     public var pool: LoadPool.Options
     /// The whole run's deadline (as `udevadm settle --timeout`).
     public var timeoutSeconds = 120.0
+    /// At the end, name the devices whose probe still waits for a supplier (`--explain`).
+    public var reportsWaitingForSupplier = false
 
     public init(location: ModuleTreeLocation) {
         pool = LoadPool.Options(location: location)
@@ -39,6 +41,9 @@ public struct Coldplug {
         public var walkErrors: [String] = []
         public var seconds = 0.0
         public var listened = false
+        /// Devices whose `waiting_for_supplier` is 1: their driver is loaded but the probe
+        /// waits for another device's driver (fw_devlink), which no MODALIAS names.
+        public var waitingForSupplier: [String] = []
         public var modaliases: Int { plan.modules.reduce(into: Set<[UInt8]>()) { $0.formUnion($1.modaliases) }.count + plan.unmatched.count }
         public var failures: [LoadResult] { results.filter { $0.outcome.isFailure } }
     }
@@ -72,6 +77,12 @@ public struct Coldplug {
         report.walkErrors = log.errors
         report.listened = engine.isListening
         report.seconds = monotonicSeconds() - engine.start
+        if reportsWaitingForSupplier {
+            let root = engine.options.sysfsRoot
+            report.waitingForSupplier = engine.devicePaths.map { String(decoding: $0, as: UTF8.self) }.sorted().filter {
+                (try? SourceFile.readIfPresent(root + $0 + "/waiting_for_supplier"))??.first == UInt8(ascii: "1")
+            }
+        }
         let slow = report.results.sorted { $0.seconds > $1.seconds }.prefix(5)
         if !slow.isEmpty {
             progress("\(report.listened ? "uevents;" : "walked;") \(report.walks) walks, \(Self.ms(report.walkSeconds)) ms walking; slowest loads: "

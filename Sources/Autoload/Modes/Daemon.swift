@@ -18,6 +18,8 @@ public final class Daemon {
         public var sysfsRoot = "/sys"
         public var dryRun = false
         public var firstWalk = Engine.FirstWalk.walk
+        /// See `DevicePlanner.deviceTreeFallback`.
+        public var deviceTreeFallback = true
         public var receiveBuffer = 128 << 20
         public var workers = 96
         public var queueCapacity = 4096
@@ -83,6 +85,7 @@ public final class Daemon {
         engineOptions.retry = .perEvent
         engineOptions.quietSeconds = options.quietSeconds
         engineOptions.rules = .installed(root: options.setup.location.root)
+        engineOptions.deviceTreeFallback = options.deviceTreeFallback
         let engine = Engine(options: engineOptions, resolver: resolver, pool: pool) { emit($0) }
         do { try engine.begin(options.firstWalk) } catch { throw .socket("NETLINK_KOBJECT_UEVENT socket", error) }
 

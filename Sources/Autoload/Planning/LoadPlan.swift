@@ -26,6 +26,8 @@ public struct LoadPlan: Sendable {
     public var unmatched: [[UInt8]] = []
     /// MODALIAS strings libkmod would refuse (unmatched brackets, too long), with why.
     public var invalid: [(modalias: [UInt8], reason: String)] = []
+    /// `of:` strings looked up for devices whose MODALIAS matched nothing, with those values.
+    public var deviceTreeFallbacks: [(constructed: [UInt8], modaliases: [[UInt8]])] = []
 
     /// Index of each module in `modules`.
     private var position: [String: Int] = [:]

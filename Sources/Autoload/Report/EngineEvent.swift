@@ -23,6 +23,8 @@ public enum EngineEvent: Sendable {
         /// Set when a MODALIAS is one libkmod would refuse (EINVAL, ENAMETOOLONG).
         public var invalid: String?
         public var seqnum: [UInt8]?
+        /// The `of:` string looked up because no MODALIAS value matched.
+        public var deviceTreeFallback: [UInt8]? = nil
     }
 
     public struct Counters: Sendable {
