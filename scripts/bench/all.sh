@@ -28,8 +28,9 @@ export LC_ALL=C
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-log() { printf 'all.sh: %s\n' "$*" >&2; }
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
+SCRIPT_NAME=all.sh
+# shellcheck source=../lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 
 OUT='' SKIP='' RUNS=3 README=0
 while (($#)); do
@@ -39,13 +40,13 @@ while (($#)); do
         --runs) RUNS=${2:?}; shift 2 ;;
         --update-readme) README=1; shift ;;
         -h|--help) usage 0 ;;
-        *) log "unknown argument: $1"; usage 2 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || { log "--runs needs a positive number"; exit 2; }
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || usage_error "--runs needs a positive number"
 IFS=, read -r -a skipped <<<"$SKIP"
 for s in "${skipped[@]}"; do
-    case $s in process|lookup|hotplug|coldplug|report) ;; *) log "unknown step in --skip: $s"; exit 2 ;; esac
+    case $s in process|lookup|hotplug|coldplug|report) ;; *) usage_error "unknown step in --skip: $s" ;; esac
 done
 skip() { [[ ",$SKIP," == *",$1,"* ]]; }
 OUT=${OUT:-/tmp/autoload-bench.$(date +%Y%m%d-%H%M%S)}

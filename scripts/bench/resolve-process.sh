@@ -95,11 +95,17 @@ if ! command -v hyperfine >/dev/null 2>&1; then
     apt-get install -y -qq hyperfine >&2 || { apt-get update -qq >&2 && apt-get install -y -qq hyperfine >&2; } || true
 fi
 
-# mean seconds from a hyperfine JSON export, by command name
-mean() { python3 -c 'import json,sys; r={x["command"]:x for x in json.load(open(sys.argv[1]))["results"]}; print("%.6f" % r[sys.argv[2]]["mean"])' "$1" "$2"; }
-stddev() { python3 -c 'import json,sys; r={x["command"]:x for x in json.load(open(sys.argv[1]))["results"]}; s=r[sys.argv[2]]["stddev"]; print("nan" if s is None else "%.6f" % s)' "$1" "$2"; }
-nruns() { python3 -c 'import json,sys; r={x["command"]:x for x in json.load(open(sys.argv[1]))["results"]}; print(len(r[sys.argv[2]]["times"]))' "$1" "$2"; }
-ratio() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) / float(sys.argv[2])))' "$1" "$2"; }
+# load_stats JSON: every command's mean and stddev (s) and run count from a hyperfine JSON
+# export into M, S and N, keyed by command name (one python3 start for the whole file).
+load_stats() {
+    local n m sd k
+    while IFS=$'\t' read -r n m sd k; do M[$n]=$m; S[$n]=$sd; N[$n]=$k; done < <(python3 -c '
+import json, sys
+for x in json.load(open(sys.argv[1]))["results"]:
+    sd = x["stddev"]
+    print("%s\t%.6f\t%s\t%d" % (x["command"], x["mean"], "nan" if sd is None else "%.6f" % sd, len(x["times"])))' "$1")
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", a / b }'; }
 
 # time_loop NAME RUNS COMMAND: mean wall seconds of COMMAND (a shell string), without hyperfine.
 time_loop() {
@@ -130,10 +136,7 @@ if command -v hyperfine >/dev/null 2>&1; then
         -n "libkmod loop" "$cmd_kmod" \
         -n "autoloadd resolve -" "$cmd_autoload" \
         -n "autoloadd resolve --no-cache -" "$cmd_nocache" -i >&2
-    for n in "libkmod loop" "autoloadd resolve -" "autoloadd resolve --no-cache -"; do
-        M[$n]=$(mean "$work/hf-100k.json" "$n"); S[$n]=$(stddev "$work/hf-100k.json" "$n")
-        N[$n]=$(nruns "$work/hf-100k.json" "$n")
-    done
+    load_stats "$work/hf-100k.json"
     tool="hyperfine --warmup 1 --runs $RUNS"
 else
     for n in "libkmod loop" "autoloadd resolve -" "autoloadd resolve --no-cache -"; do
@@ -150,7 +153,7 @@ echo
 echo "| command | mean s | ± s | ns/string | libkmod / this |"
 echo "|---|---:|---:|---:|---:|"
 for n in "libkmod loop" "autoloadd resolve -" "autoloadd resolve --no-cache -"; do
-    per=$(python3 -c 'import sys; print("%.0f" % (float(sys.argv[1]) * 1e9 / int(sys.argv[2])))' "${M[$n]}" "$lines")
+    per=$(awk -v m="${M[$n]}" -v l="$lines" 'BEGIN { printf "%.0f\n", m * 1e9 / l }')
     echo "| $n | ${M[$n]} | ${S[$n]} | $per | $(ratio "${M[libkmod loop]}" "${M[$n]}")x |"
     printf '%s\t%s\t%s\ts\t%s\tlibkmod loop / this\tcorpus\t%s\t%s\t%s\n' "$n" "${M[$n]}" "${S[$n]}" \
         "$(ratio "${M[libkmod loop]}" "${M[$n]}")" "$lines" "${N[$n]}" "$kver" >>"$tsv.tmp"
@@ -179,10 +182,7 @@ if command -v hyperfine >/dev/null 2>&1; then
     for i in "${!single_names[@]}"; do args+=(-n "${single_names[$i]}" "${single_cmds[$i]}"); done
     hyperfine --warmup 3 --min-runs 30 --style basic --export-json "$work/hf-single.json" \
         --export-markdown "$work/hf-single.md" -i "${args[@]}" >&2
-    for n in "${single_names[@]}"; do
-        M[$n]=$(mean "$work/hf-single.json" "$n"); S[$n]=$(stddev "$work/hf-single.json" "$n")
-        N[$n]=$(nruns "$work/hf-single.json" "$n")
-    done
+    load_stats "$work/hf-single.json"
     tool="hyperfine --warmup 3 --min-runs 30 (through sh; hyperfine subtracts the shell's start-up)"
 else
     for i in "${!single_names[@]}"; do
@@ -196,7 +196,7 @@ echo
 echo "| command | mean ms | ± ms | this / autoloadd resolve X | this / modprobe -n X |"
 echo "|---|---:|---:|---:|---:|"
 base=${M["autoloadd resolve X"]}
-ms() { python3 -c 'import sys; print("%.2f" % (float(sys.argv[1]) * 1e3))' "$1"; }
+ms() { [[ $1 == nan ]] && { echo nan; return; }; awk -v a="$1" 'BEGIN { printf "%.2f\n", a * 1e3 }'; }
 for n in "${single_names[@]}"; do
     echo "| $n | $(ms "${M[$n]}") | $(ms "${S[$n]}") | $(ratio "${M[$n]}" "$base")x | $(ratio "${M[$n]}" "${M["modprobe -n X"]}")x |"
     printf '%s\t%s\t%s\tms\t%s\tthis / modprobe -n X\tone string\t1\t%s\t%s\n' "$n" "$(ms "${M[$n]}")" "$(ms "${S[$n]}")" \

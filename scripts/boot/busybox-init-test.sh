@@ -23,7 +23,6 @@ NAME=busybox-init-test
 STORAGE="virtio_blk virtio_scsi sd_mod ahci nvme megaraid_sas"
 NET="virtio_net e1000 vmxnet3 8139cp pcnet32"
 
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 BINARY='' TIMEOUT=300 KEEP=''
 while (($#)); do
     case $1 in
@@ -31,13 +30,13 @@ while (($#)); do
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         --keep) KEEP=${2:?}; shift 2 ;;
         -h|--help) usage 0 ;;
-        *) log "unknown argument: $1"; usage 2 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
 [[ $EUID -eq 0 ]] || die "must run as root"
 T_START=$(now)
 # (busybox-static, kmod, cpio: installed by build-initramfs.sh)
-ensure_host_pkgs qemu-system-x86_64:qemu-system-x86 python3:python3 mkfs.ext4:e2fsprogs
+ensure_commands qemu-system-x86_64:qemu-system-x86 python3:python3 mkfs.ext4:e2fsprogs
 kernel_tree
 ensure_binary
 

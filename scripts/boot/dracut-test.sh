@@ -47,7 +47,6 @@ CHROOT_VERSION=1
 STORAGE="virtio_blk virtio_scsi sd_mod ahci nvme megaraid_sas"
 NET="virtio_net e1000 vmxnet3 8139cp pcnet32"
 
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 BINARY='' CONTROL=0 TIMEOUT=300 KEEP='' USB_ROOT=0 USB_DELAY=5
 while (($#)); do
     case $1 in
@@ -58,13 +57,13 @@ while (($#)); do
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         --keep) KEEP=${2:?}; shift 2 ;;
         -h|--help) usage 0 ;;
-        *) log "unknown argument: $1"; usage 2 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
 [[ $EUID -eq 0 ]] || die "must run as root (debootstrap, chroot)"
 T_START=$(now)
 
-ensure_host_pkgs debootstrap:debootstrap qemu-system-x86_64:qemu-system-x86 python3:python3
+ensure_commands debootstrap:debootstrap qemu-system-x86_64:qemu-system-x86 python3:python3
 kernel_tree
 ((CONTROL)) || ensure_binary
 ensure_chroot bookworm-dracut "$CHROOT_PKGS" "$CHROOT_VERSION"

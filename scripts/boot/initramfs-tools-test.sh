@@ -67,7 +67,6 @@ NET_full="virtio_net e1000 vmxnet3 8139cp pcnet32"
 STORAGE_minimal="virtio_blk"
 NET_minimal="virtio_net"
 
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 
 BINARY='' UDEV_MODE='' CONTROL=0 DEVICES='' TIMEOUT=400 KEEP='' USB_ROOT=0 USB_DELAY=5
 while (($#)); do
@@ -81,7 +80,7 @@ while (($#)); do
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         --keep) KEEP=${2:?}; shift 2 ;;
         -h|--help) usage 0 ;;
-        *) log "unknown argument: $1"; usage 2 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
 if ((USB_ROOT)); then UDEV_MODE=${UDEV_MODE:-host} DEVICES=${DEVICES:-minimal}; fi
@@ -97,7 +96,7 @@ case $DEVICES in full|all) STORAGE=$STORAGE_full NET=$NET_full ;; minimal) STORA
 T_START=$(now)
 
 # ---- host packages, kernel, autoloadd, chroot -------------------------------------
-ensure_host_pkgs debootstrap:debootstrap qemu-system-x86_64:qemu-system-x86 python3:python3
+ensure_commands debootstrap:debootstrap qemu-system-x86_64:qemu-system-x86 python3:python3
 kernel_tree
 ((CONTROL)) || ensure_binary
 ensure_chroot bookworm-initramfs-tools "$CHROOT_PKGS" "$CHROOT_VERSION"

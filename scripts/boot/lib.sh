@@ -2,25 +2,14 @@
 # Shared parts of the boot tests (sourced by scripts/boot/*-test.sh; bash).
 # Callers set NAME (log prefix), REPO and CACHE before sourcing.
 
-log() { printf '%s: %s\n' "$NAME" "$*" >&2; }
-die() { log "error: $*"; exit 2; }
+SCRIPT_NAME=$NAME
+# shellcheck source=../lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
 MIRROR=${AUTOLOAD_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
-# Install missing host packages: ensure_host_pkgs COMMAND:PACKAGE...
-ensure_host_pkgs() {
-    local need=() spec
-    for spec in "$@"; do command -v "${spec%%:*}" >/dev/null || need+=("${spec#*:}"); done
-    ((${#need[@]})) || return 0
-    log "apt-get install ${need[*]}"
-    apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 || {
-        apt-get -qq -o DPkg::Lock::Timeout=300 update >/dev/null 2>&1 || true
-        apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}" >/dev/null ||
-            die "apt-get install ${need[*]} failed"
-    }
-}
 
 # Sets KVER, KROOT, MODDIR from scripts/kernel-tree.sh (Debian's real kernel).
 kernel_tree() {

@@ -35,7 +35,6 @@ CHROOT_VERSION=1
 LATE="snd_hda_intel snd_intel8x0 snd_ens1370"
 HOTPLUG=e1000e
 
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
 BINARY='' CONTROL=0 TIMEOUT=600 KEEP=''
 while (($#)); do
     case $1 in
@@ -44,13 +43,13 @@ while (($#)); do
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         --keep) KEEP=${2:?}; shift 2 ;;
         -h|--help) usage 0 ;;
-        *) log "unknown argument: $1"; usage 2 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
 [[ $EUID -eq 0 ]] || die "must run as root (debootstrap, chroot)"
 T_START=$(now)
 
-ensure_host_pkgs debootstrap:debootstrap qemu-system-x86_64:qemu-system-x86 python3:python3 mkfs.ext4:e2fsprogs
+ensure_commands debootstrap:debootstrap qemu-system-x86_64:qemu-system-x86 python3:python3 mkfs.ext4:e2fsprogs
 kernel_tree
 ensure_binary
 "$BINARY" daemon --help >/dev/null 2>&1 || die "$BINARY has no daemon subcommand"

@@ -33,9 +33,9 @@ export LC_ALL=C
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 LOCK=${AUTOLOAD_VM_LOCK:-/tmp/autoload-vm.lock}   # one VM at a time: two would share 2 cores
-log() { printf 'compare-coldplug: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 2; }
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
+SCRIPT_NAME=compare-coldplug
+# shellcheck source=../lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 
 BINARY='' BINARY_B='' RUNS=3 CONTENDERS=autoloadd,udevd,alpine,mdev,floor FLOOR_FROM=udevd REF=udevd
 OUT='' TIMEOUT=600 APPEND='' MACHINE=()
@@ -53,10 +53,10 @@ while (($#)); do
         --devices) MACHINE+=(--devices "${2:?}"); shift 2 ;;
         --qemu-arg) MACHINE+=(--qemu-arg "${2:?}"); shift 2 ;;
         -h|--help) usage 0 ;;
-        *) log "unknown argument: $1"; usage 2 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
-[[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs needs a positive number"
+[[ $RUNS =~ ^[1-9][0-9]*$ ]] || usage_error "--runs needs a positive number"
 IFS=, read -r -a LIST <<<"$CONTENDERS"
 scenario_of() {
     case $1 in
@@ -69,17 +69,17 @@ scenario_of() {
         *) return 1 ;;
     esac
 }
-for c in "${LIST[@]}"; do scenario_of "$c" >/dev/null || die "unknown contender $c"; done
+for c in "${LIST[@]}"; do scenario_of "$c" >/dev/null || usage_error "unknown contender $c"; done
 has() { [[ ",$CONTENDERS," == *",$1,"* ]]; }
 if has autoloadd || has daemon; then
-    [[ -n $BINARY && -x $BINARY ]] || die "--binary PATH/TO/autoloadd is needed for the autoloadd contender"
+    [[ -n $BINARY && -x $BINARY ]] || usage_error "--binary PATH/TO/autoloadd is needed for the autoloadd contender"
 fi
 if has autoloadd-b; then
-    [[ -n $BINARY && -n $BINARY_B && -x $BINARY_B ]] || die "autoloadd-b needs --binary and --binary-b"
+    [[ -n $BINARY && -n $BINARY_B && -x $BINARY_B ]] || usage_error "autoloadd-b needs --binary and --binary-b"
 fi
 if has floor; then
-    has "$FLOOR_FROM" || die "the floor needs --floor-from $FLOOR_FROM among the contenders"
-    [[ $FLOOR_FROM != floor ]] || die "--floor-from cannot be floor"
+    has "$FLOOR_FROM" || usage_error "the floor needs --floor-from $FLOOR_FROM among the contenders"
+    [[ $FLOOR_FROM != floor ]] || usage_error "--floor-from cannot be floor"
 fi
 [[ -n $OUT ]] || OUT=$(mktemp -d /tmp/compare-coldplug.XXXXXX)
 mkdir -p "$OUT"

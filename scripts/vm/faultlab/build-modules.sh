@@ -30,9 +30,9 @@ export PATH="$PATH:/usr/sbin:/sbin"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
 CACHE="${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/faultlab"
-log() { printf 'faultlab/build-modules: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
+SCRIPT_NAME=faultlab/build-modules
+# shellcheck source=../../lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 
 KSPEC=amd64 BINARY=''
 while (($#)); do
@@ -40,7 +40,7 @@ while (($#)); do
         --kernel) KSPEC=${2:?}; shift 2 ;;
         --binary) BINARY=${2:?}; shift 2 ;;
         -h|--help) usage 0 ;;
-        *) log "unknown argument: $1"; usage 2 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
 
@@ -48,17 +48,6 @@ IFS=$'\t' read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" "$KSPEC") || d
 MODDIR=$KROOT/lib/modules/$KVER
 [[ -d $MODDIR ]] || die "no module tree $MODDIR"
 
-ensure_pkgs() {
-    local missing=() p
-    for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-    ((${#missing[@]})) || return 0
-    [[ $EUID -eq 0 ]] || die "missing packages: ${missing[*]} (run as root to install)"
-    log "installing ${missing[*]}"
-    apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
-        apt-get -qq -o DPkg::Lock::Timeout=300 update >/dev/null 2>&1 || true
-        apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >/dev/null
-    }
-}
 # The compiler the kernel was built with, by its version text (gcc-12 for Debian 12's 6.1).
 CC=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\(gcc-[0-9]*\) .*/\1/p' "$KROOT/boot/config-$KVER" 2>/dev/null)
 CC=${CC:-gcc-12}

@@ -32,8 +32,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 VM=$(cd "$HERE/.." && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
 LOCK=${AUTOLOAD_VM_LOCK:-/tmp/autoload-vm.lock}
-say() { printf 'faultlab: %s\n' "$*" >&2; }
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
+SCRIPT_NAME=faultlab
+# shellcheck source=../../lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 
 BINARY='' ONLY=a,b,c,e,f CONTENDER=both T=30 KSPEC=amd64 OUT=''
 while (($#)); do
@@ -45,20 +46,20 @@ while (($#)); do
         --kernel) KSPEC=${2:?}; shift 2 ;;
         --out) OUT=${2:?}; shift 2 ;;
         -h|--help) usage 0 ;;
-        *) say "unknown argument: $1"; usage 2 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
-case $CONTENDER in both) CONTS=(udevd autoloadd) ;; autoloadd|udevd) CONTS=("$CONTENDER") ;; *) usage 2 ;; esac
-[[ $T =~ ^[0-9]+$ ]] || usage 2
+case $CONTENDER in both) CONTS=(udevd autoloadd) ;; autoloadd|udevd) CONTS=("$CONTENDER") ;; *) usage_error "--contender must be both, autoloadd or udevd" ;; esac
+[[ $T =~ ^[0-9]+$ ]] || usage_error "--timeout needs a number of seconds"
 [[ -n $BINARY ]] || BINARY=$("$REPO/scripts/build-static.sh")
-[[ -x $BINARY ]] || { say "no autoloadd at $BINARY"; exit 1; }
+[[ -x $BINARY ]] || die "no autoloadd at $BINARY"
 BINARY=$(readlink -f "$BINARY")
 OUT=${OUT:-$(mktemp -d /tmp/faultlab.XXXXXX)}
 mkdir -p "$OUT"
 
 FL=$("$HERE/build-modules.sh" --kernel "$KSPEC" --binary "$BINARY")
 KVER=$(cat "$FL/kver")
-say "modules: $FL ($KVER); binary: $BINARY ($(sha256sum "$BINARY" | cut -c1-12)); out: $OUT"
+log "modules: $FL ($KVER); binary: $BINARY ($(sha256sum "$BINARY" | cut -c1-12)); out: $OUT"
 COMMON=(--udev --kernel "$KSPEC" --binary "$BINARY:/usr/bin/autoloadd"
     --add "$FL/overlay:/lib/modules/$KVER"
     --add "$FL/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx"
@@ -76,7 +77,7 @@ boot() {
         args+=(--qemu-arg -serial --qemu-arg "file:$OUT/$name.ttyS1"
                --qemu-arg -qmp --qemu-arg "unix:$OUT/$name.qmp,server=on,wait=off")
     fi
-    say "boot $name (timeout ${tmo}s)"
+    log "boot $name (timeout ${tmo}s)"
     t0=$(date +%s)
     # The churn helper starts inside the lock, with the boot, and ends with it.
     flock "$LOCK" nice -n 10 bash -c '
@@ -87,7 +88,7 @@ boot() {
         exit $rc' _ "$churn" "$OUT/$name.qmp" "$OUT/$name.ttyS1" "$OUT/$name.churn" \
         "$VM/run.sh" "${args[@]}" "$@" >"$OUT/$name.txt" 2>"$OUT/$name.err" || rc=$?
     echo "$rc" >"$OUT/$name.status"
-    say "boot $name: status $rc in $(( $(date +%s) - t0 )) s"
+    log "boot $name: status $rc in $(( $(date +%s) - t0 )) s"
 }
 
 wanted() { [[ ,$ONLY, == *,$1,* ]]; }
@@ -173,6 +174,6 @@ if wanted f; then
     verdict f "init fails with -EIO (autoload_eio on pci-testdev)" 'f-eio-reported\|exit-0-despite-failures\|strict-exit-1' '' fault-errors
     udevd_note fault-errors udevd_settle_ms autoload_eio
 fi
-say "output in $OUT"
+log "output in $OUT"
 echo "$PASS passed, $FAIL failed"
 ((FAIL == 0))
