@@ -64,7 +64,10 @@ def found(kind, path, note=""):
     if not p.is_file():
         missing.append(f"{kind} {p}")
         return False
-    t = time.strftime("%Y-%m-%d %H:%M", time.localtime(p.stat().st_mtime))
+    # A committed result's date is in its path (a checkout sets every mtime to the clone's
+    # time); a fresh one's is its mtime.
+    dated = re.search(r"\b(20\d\d-\d\d-\d\d)\b", str(p))
+    t = dated.group(1) if dated else time.strftime("%Y-%m-%d %H:%M", time.localtime(p.stat().st_mtime))
     sources.append(f"{kind} {p} ({t}{note})")
     return True
 
