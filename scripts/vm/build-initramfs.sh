@@ -41,10 +41,9 @@ REPO=$(cd "$HERE/../.." && pwd)
 CACHE="${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/vm"
 BASE_VERSION=3   # bump when the base layout changes
 
-log() { printf 'build-initramfs: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
-
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
+SCRIPT_NAME=build-initramfs
+# shellcheck source=../lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 
 # ---- arguments -------------------------------------------------------------
 OUT='' ARCH=amd64 COMPRESS=${AUTOLOAD_VM_COMPRESS:-none} SCENARIO_FILE='' UDEV=0
@@ -58,25 +57,14 @@ while (($#)); do
         --compress) COMPRESS=${2:?}; shift 2 ;;
         --arch) ARCH=${2:?}; shift 2 ;;
         -h|--help) usage 0 ;;
-        -*) die "unknown option $1" ;;
-        *) [[ -z $OUT ]] || die "only one OUT allowed"; OUT=$1; shift ;;
+        -*) usage_error "unknown option $1" ;;
+        *) [[ -z $OUT ]] || usage_error "only one OUT allowed"; OUT=$1; shift ;;
     esac
 done
 [[ -n $OUT ]] || usage 2
-case $COMPRESS in none|gzip|zstd) ;; *) die "--compress must be none, gzip or zstd" ;; esac
+case $COMPRESS in none|gzip|zstd) ;; *) usage_error "--compress must be none, gzip or zstd" ;; esac
 
 # ---- host tools (install quietly if missing) -------------------------------
-ensure_pkgs() {
-    local missing=() p
-    for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-    ((${#missing[@]})) || return 0
-    [[ $EUID -eq 0 ]] || die "missing packages: ${missing[*]} (run as root to install)"
-    log "installing ${missing[*]}"
-    apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
-        apt-get -qq -o DPkg::Lock::Timeout=300 update >/dev/null 2>&1 || true
-        apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >/dev/null
-    }
-}
 # gcc + libc6-dev: modwatch.c, linked statically (the guest has no libc of its own).
 pkgs=(busybox-static kmod cpio gcc libc6-dev)
 [[ $COMPRESS == zstd ]] && pkgs+=(zstd)

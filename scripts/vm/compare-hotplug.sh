@@ -8,18 +8,24 @@
 # processes: udevd keeps workers): Rss, Pss, Private and Anonymous from smaps_rollup (lib.sh's
 # rss_report). Prints a markdown table of medians.
 # Usage: scripts/vm/compare-hotplug.sh [--binary PATH] [--runs N] [--out DIR]
+# Every boot runs under `flock ${AUTOLOAD_VM_LOCK:-/tmp/autoload-vm.lock}`. Exit status: 0 the
+# table was made (failed boots count as not ok in it); 2 usage.
 set -euo pipefail
 export LC_ALL=C
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 LOCK=${AUTOLOAD_VM_LOCK:-/tmp/autoload-vm.lock}   # one VM at a time, as compare-coldplug.sh
+SCRIPT_NAME=compare-hotplug
+# shellcheck source=../lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 BINARY='' RUNS=3 OUT=''
 while (($#)); do
     case $1 in
         --binary) BINARY=${2:?}; shift 2 ;;
         --runs) RUNS=${2:?}; shift 2 ;;
         --out) OUT=${2:?}; shift 2 ;;
-        *) echo "usage: $0 [--binary PATH] [--runs N] [--out DIR]" >&2; exit 2 ;;
+        -h|--help) usage 0 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
 cd "$REPO"

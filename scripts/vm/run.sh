@@ -38,7 +38,7 @@
 #                               and sections/NAME.txt (NAME with / -> __) there
 #   --verbose                   stream the serial console to stderr live
 # Exit status: 0 all scenarios ended with rc=0 and the guest powered off;
-# 1 a scenario failed or the guest died; 124 timeout; 2 usage error. A boot voided by the
+# 1 a scenario failed, the guest died or a step failed; 124 timeout; 2 usage error. A boot voided by the
 # emulator (a crash before /init, or "Oops: int3"; see boot_once) runs again, up to 3 boots.
 set -euo pipefail
 export LC_ALL=C
@@ -47,9 +47,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 CACHE="${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/vm"
 
-log() { printf 'run.sh: %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 2; }
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
+SCRIPT_NAME=run.sh
+# shellcheck source=../lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 
 SCENARIO='' SCENARIO_FILE='' DEVICES=full HOTPLUG='' INITRAMFS='' TIMEOUT=240 APPEND='' CPU=max
 OUTDIR='' VERBOSE=0 BUILD_ARGS=() EXTRA=()
@@ -71,7 +71,7 @@ while (($#)); do
         --out) OUTDIR=${2:?}; shift 2 ;;
         --verbose) VERBOSE=1; shift ;;
         -h|--help) usage 0 ;;
-        *) log "unknown argument: $1"; usage 2 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
 if [[ -z $SCENARIO ]]; then
@@ -80,21 +80,11 @@ if [[ -z $SCENARIO ]]; then
     else SCENARIO=oracle-modprobe; fi
 fi
 [[ -z $SCENARIO_FILE ]] || BUILD_ARGS+=(--scenario "$SCENARIO_FILE")
-[[ $TIMEOUT =~ ^[0-9]+$ ]] || die "--timeout needs whole seconds"
+[[ $TIMEOUT =~ ^[0-9]+$ ]] || usage_error "--timeout needs whole seconds"
 
 # ---- host packages -----------------------------------------------------------
-need=()
-command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
-command -v python3 >/dev/null || need+=(python3)
-if ((${#need[@]})); then
-    [[ $EUID -eq 0 ]] || die "missing packages: ${need[*]}"
-    log "installing ${need[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 || {
-        apt-get -qq -o DPkg::Lock::Timeout=300 update >/dev/null 2>&1 || true
-        apt-get -qq -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}" >/dev/null
-    }
-fi
+export DEBIAN_FRONTEND=noninteractive
+ensure_commands qemu-system-x86_64:qemu-system-x86 python3:python3
 
 # ---- initramfs + kernel ------------------------------------------------------
 if [[ -z $INITRAMFS ]]; then
@@ -108,7 +98,7 @@ if [[ -z $INITRAMFS ]]; then
     ls -t "$CACHE"/initramfs-*.cpio 2>/dev/null | tail -n +5 | while read -r f; do rm -f "$f" "$f.info"; done
     log "initramfs ready in $(awk -v a="$tb" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}') s: $INITRAMFS"
 elif ((${#BUILD_ARGS[@]})); then
-    die "--add/--binary/--udev/--kernel/--scenario-file need a built initramfs; drop --initramfs"
+    usage_error "--add/--binary/--udev/--kernel/--scenario-file need a built initramfs; drop --initramfs"
 fi
 [[ -f $INITRAMFS ]] || die "no initramfs $INITRAMFS"
 VMLINUZ=
@@ -225,7 +215,7 @@ case $DEVICES in
         drive ust 16M; drive uas 16M
         A+=(-device usb-storage,bus=xhci.0,drive=ust
             -device usb-uas,id=uasb,bus=xhci.0 -device scsi-hd,bus=uasb.0,drive=uas) ;;
-    *) die "unknown --devices $DEVICES (full, all, minimal, none)" ;;
+    *) usage_error "unknown --devices $DEVICES (full, all, minimal, none)" ;;
 esac
 
 # ---- hotplug plan (QMP JSON lines) ---------------------------------------------

@@ -24,8 +24,9 @@ export LC_ALL=C
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-say() { printf 'test-coldplug: %s\n' "$*" >&2; }
-usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit "${1:-0}"; }
+SCRIPT_NAME=test-coldplug
+# shellcheck source=../lib/common.sh
+. "$REPO/scripts/lib/common.sh"
 
 BINARY='' OUT='' TIMEOUT=900 MACHINE=() KSPEC=amd64
 while (($#)); do
@@ -37,13 +38,13 @@ while (($#)); do
         --out) OUT=${2:?}; shift 2 ;;
         --timeout) TIMEOUT=${2:?}; shift 2 ;;
         -h|--help) usage 0 ;;
-        *) say "unknown argument: $1"; usage 2 ;;
+        *) usage_error "unknown argument: $1" ;;
     esac
 done
 if [[ -z $BINARY ]]; then
     BINARY=$("$REPO/scripts/build-static.sh")
 fi
-[[ -x $BINARY ]] || { say "FAIL: no autoloadd binary at $BINARY"; exit 1; }
+[[ -x $BINARY ]] || { log "FAIL: no autoloadd binary at $BINARY"; exit 1; }
 KEEP=1
 if [[ -z $OUT ]]; then OUT=$(mktemp -d /tmp/test-coldplug.XXXXXX); KEEP=0; fi
 mkdir -p "$OUT"
@@ -51,25 +52,25 @@ mkdir -p "$OUT"
 t0=$(date +%s)
 read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" "$KSPEC")
 "$BINARY" index --modules-dir "$KROOT/lib/modules/$KVER" --cache-dir "$OUT/idx" >"$OUT/index.log" 2>&1 ||
-    { say "FAIL: autoloadd index on the host failed:"; cat "$OUT/index.log" >&2; exit 1; }
+    { log "FAIL: autoloadd index on the host failed:"; cat "$OUT/index.log" >&2; exit 1; }
 mv "$OUT"/idx/*.idx "$OUT/lib_modules_$KVER.idx"
 VM=(--udev --binary "$BINARY:/usr/bin/autoloadd" --add "$OUT/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx"
     --kernel "$KSPEC" --append autoload.kmodprobe=keep --timeout "$TIMEOUT" ${MACHINE[@]+"${MACHINE[@]}"})
 
 boot() {  # NAME SCENARIO -> $OUT/NAME/, $OUT/NAME.txt
-    say "booting $KVER: $1 ($2)"
+    log "booting $KVER: $1 ($2)"
     if ! "$HERE/run.sh" "${VM[@]}" --scenario "$2" --out "$OUT/$1" >"$OUT/$1.txt" 2>"$OUT/$1.err"; then
-        say "FAIL: the $1 boot failed (run.sh exit status non-zero); its output:"
+        log "FAIL: the $1 boot failed (run.sh exit status non-zero); its output:"
         tail -n 45 "$OUT/$1.err" "$OUT/$1.txt" >&2
-        say "output kept in $OUT"
+        log "output kept in $OUT"
         exit 1
     fi
     if grep -q 'booting again' "$OUT/$1.err"; then  # run.sh voided a boot: a qemu crash (run.sh explains)
-        say "note: the $1 boot was retried (a qemu TCG crash, not autoload's):"
+        log "note: the $1 boot was retried (a qemu TCG crash, not autoload's):"
         grep -B 45 -m 1 'booting again' "$OUT/$1.err" | grep -v -e '^run.sh: \(booting\|initramfs\)' -e '^build-initramfs:' >&2
     fi
 }
-fail() { say "FAIL: $*"; say "output kept in $OUT"; exit 1; }
+fail() { log "FAIL: $*"; log "output kept in $OUT"; exit 1; }
 
 boot oracle udevd-coldplug
 boot autoloadd autoloadd-race
@@ -81,13 +82,13 @@ rc=$(sed -n 's/^coldplug_rc=\([0-9]*\).*/\1/p' "$OUT/autoloadd.txt")
 n_oracle=$(wc -l <"$oracle") n_mine=$(wc -l <"$mine")
 missing=$(comm -23 "$oracle" "$mine" | tr '\n' ' ')
 extra=$(comm -13 "$oracle" "$mine" | tr '\n' ' ')
-say "udevd (trigger + settle) loaded $n_oracle modules; autoloadd coldplug $n_mine (exit status ${rc:-?})"
-say "  $(grep -m1 '^race ' "$OUT/oracle.txt")"
-say "  $(grep -m1 '^race ' "$OUT/autoloadd.txt")"
+log "udevd (trigger + settle) loaded $n_oracle modules; autoloadd coldplug $n_mine (exit status ${rc:-?})"
+log "  $(grep -m1 '^race ' "$OUT/oracle.txt")"
+log "  $(grep -m1 '^race ' "$OUT/autoloadd.txt")"
 # An oracle that loaded (almost) nothing would make any comparison pass.
 ((n_oracle >= 50)) || fail "the oracle loaded only $n_oracle modules: the VM's devices or udevd are broken"
 [[ $rc == 0 ]] || fail "autoloadd coldplug exited ${rc:-?}: $(tail -n 5 "$OUT/autoloadd/sections/autoloadd-race__coldplug-log.txt" 2>/dev/null | tr '\n' ' ')"
 [[ -z $missing ]] || fail "autoloadd did not load what udevd loaded: $missing"
 [[ -z $extra ]] || fail "autoloadd loaded modules udevd did not: $extra"
-say "PASS: the same $n_mine modules as systemd-udevd, in $(($(date +%s) - t0)) s (two TCG boots)"
+log "PASS: the same $n_mine modules as systemd-udevd, in $(($(date +%s) - t0)) s (two TCG boots)"
 ((KEEP)) || rm -rf "$OUT"
