@@ -52,13 +52,15 @@ let package = Package(
             name: "autoloadd",
             dependencies: ["Autoload", "AliasMatcher", "LinuxSystem", "CLinux"]
         ),
+        // What the test targets share: the deterministic generator behind every random corpus.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "AliasMatcherTests",
-            dependencies: ["AliasMatcher", "LinuxSystem"]
+            dependencies: ["AliasMatcher", "LinuxSystem", "TestSupport"]
         ),
         .testTarget(
             name: "AutoloadTests",
-            dependencies: ["Autoload", "AliasMatcher", "LinuxSystem", "CKmod", "CLinux", "CUdev"]
+            dependencies: ["Autoload", "AliasMatcher", "LinuxSystem", "CKmod", "CLinux", "CUdev", "TestSupport"]
         ),
     ]
 )

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Glibc
 @testable import AliasMatcher
 
@@ -20,29 +21,16 @@ func kmodIndexMatch(_ pattern: [UInt8], _ input: [UInt8]) -> Bool {
     return libcFnmatch(Array(pattern[w...]), Array(input[w...]))
 }
 
-/// A small deterministic generator (SplitMix64), so failures reproduce.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func pick(_ a: [UInt8]) -> UInt8 { a[below(a.count)] }
-}
 
 let patternAlphabet = Array("ab_-:*?[]!^\\.Z\u{7f}".utf8) + [0x80, 0xff, 0x5d]
 let inputAlphabet = Array("ab_-:*?[]!^\\.Z\u{7f}".utf8) + [0x80, 0xff]
 
-func randomBytes(_ rng: inout SplitMix, _ alphabet: [UInt8], maxLength: Int) -> [UInt8] {
+func randomBytes(_ rng: inout SplitMix64, _ alphabet: [UInt8], maxLength: Int) -> [UInt8] {
     (0..<rng.below(maxLength + 1)).map { _ in rng.pick(alphabet) }
 }
 
 /// A pattern built from glob pieces, so brackets, ranges and escapes are common.
-func randomPattern(_ rng: inout SplitMix) -> [UInt8] {
+func randomPattern(_ rng: inout SplitMix64) -> [UInt8] {
     var p = [UInt8]()
     for _ in 0..<rng.below(7) {
         switch rng.below(8) {
@@ -68,7 +56,7 @@ func randomPattern(_ rng: inout SplitMix) -> [UInt8] {
 @Suite struct FnmatchAgreementTests {
     @Test(arguments: [GlobPattern.Syntax.fnmatch, .kmodIndex])
     func singlePatternsAgreeWithGlibc(syntax: GlobPattern.Syntax) {
-        var rng = SplitMix(state: syntax == .fnmatch ? 1 : 2)
+        var rng = SplitMix64(state: syntax == .fnmatch ? 1 : 2)
         var checked = 0, disagreements = [String]()
         for _ in 0..<3000 {
             let raw = rng.below(4) == 0 ? randomBytes(&rng, patternAlphabet, maxLength: 8) : randomPattern(&rng)
@@ -90,7 +78,7 @@ func randomPattern(_ rng: inout SplitMix) -> [UInt8] {
     }
 
     @Test func manyPatternsInOneAutomatonAgreeWithGlibc() {
-        var rng = SplitMix(state: 7)
+        var rng = SplitMix64(state: 7)
         var patterns = [[UInt8]]()
         while patterns.count < 400 {
             var raw = Array("pci:v".utf8) + randomPattern(&rng)
@@ -131,7 +119,7 @@ func randomPattern(_ rng: inout SplitMix) -> [UInt8] {
     /// group, so a lookup makes several walks; with and without tags, and a tiny cache.
     @Test(arguments: [true, false])
     func nestedPrefixesAgreeWithGlibc(tagged: Bool) {
-        var rng = SplitMix(state: 11)
+        var rng = SplitMix64(state: 11)
         var patterns = [[UInt8]]()
         let tails = ["*", "*b", "?", "[ab]*", "", "*a?", "b*"].map { Array($0.utf8) }
         for k in 1...40 { for t in tails where rng.below(2) == 0 { patterns.append([UInt8](repeating: 97, count: k) + t) } }
@@ -150,7 +138,7 @@ func randomPattern(_ rng: inout SplitMix) -> [UInt8] {
 
 /// An input likely to match `pattern`: wildcards filled with random bytes, brackets with a
 /// member or a near miss.
-func instantiate(_ pattern: [UInt8], _ rng: inout SplitMix) -> [UInt8] {
+func instantiate(_ pattern: [UInt8], _ rng: inout SplitMix64) -> [UInt8] {
     var out = [UInt8](), i = 0
     while i < pattern.count {
         let c = pattern[i]

@@ -11,12 +11,9 @@
 # Must run as root on Debian 12 (installs qemu, e2fsprogs, busybox-static when
 # missing). Exit status: 0 pass, 1 an assertion failed, 2 setup error.
 set -euo pipefail
-export LC_ALL=C DEBIAN_FRONTEND=noninteractive
-export PATH="$PATH:/usr/sbin:/sbin"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-CACHE="${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/boot"
 NAME=busybox-init-test
 # shellcheck source=scripts/boot/lib.sh
 . "$HERE/lib.sh"
@@ -33,7 +30,7 @@ while (($#)); do
         *) usage_error "unknown argument: $1" ;;
     esac
 done
-[[ $EUID -eq 0 ]] || die "must run as root"
+need_root "this test"
 T_START=$(now)
 # (busybox-static, kmod, cpio: installed by build-initramfs.sh)
 ensure_commands qemu-system-x86_64:qemu-system-x86 python3:python3 mkfs.ext4:e2fsprogs

@@ -33,12 +33,9 @@
 # Must run as root on Debian 12; installs debootstrap and qemu when missing.
 # Exit status: 0 pass, 1 an assertion failed, 2 setup error.
 set -euo pipefail
-export LC_ALL=C DEBIAN_FRONTEND=noninteractive
-export PATH="$PATH:/usr/sbin:/sbin"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-CACHE="${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/boot"
 NAME=dracut-test
 # shellcheck source=scripts/boot/lib.sh
 . "$HERE/lib.sh"
@@ -60,7 +57,7 @@ while (($#)); do
         *) usage_error "unknown argument: $1" ;;
     esac
 done
-[[ $EUID -eq 0 ]] || die "must run as root (debootstrap, chroot)"
+need_root "this test (debootstrap, chroot)"
 T_START=$(now)
 
 ensure_commands debootstrap:debootstrap qemu-system-x86_64:qemu-system-x86 python3:python3

@@ -47,12 +47,9 @@
 # ${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/boot/ (first run: ~1.5 min extra).
 # Exit status: 0 pass, 1 an assertion failed, 2 setup error.
 set -euo pipefail
-export LC_ALL=C DEBIAN_FRONTEND=noninteractive
-export PATH="$PATH:/usr/sbin:/sbin"
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-CACHE="${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/boot"
 NAME=initramfs-tools-test
 # shellcheck source=scripts/boot/lib.sh
 . "$HERE/lib.sh"
@@ -91,7 +88,7 @@ DAEMON=0; [[ $UDEV_MODE == autoload ]] || DAEMON=1
 case $DEVICES in full|all) STORAGE=$STORAGE_full NET=$NET_full ;; minimal) STORAGE=$STORAGE_minimal NET=$NET_minimal ;;
     *) die "--devices must be full, all or minimal" ;; esac
 ((CONTROL == 0)) || [[ $UDEV_MODE != autoload ]] || die "--control only with --udev none or host"
-[[ $EUID -eq 0 ]] || die "must run as root (debootstrap, chroot)"
+need_root "this test (debootstrap, chroot)"
 
 T_START=$(now)
 

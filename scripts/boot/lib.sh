@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Shared parts of the boot tests (sourced by scripts/boot/*-test.sh; bash).
-# Callers set NAME (log prefix), REPO and CACHE before sourcing.
+# Callers set NAME (log prefix) and REPO before sourcing.
+
+export LC_ALL=C DEBIAN_FRONTEND=noninteractive
+export PATH="$PATH:/usr/sbin:/sbin"
+CACHE="${AUTOLOAD_CACHE:-$HOME/.cache/autoload}/boot"
 
 SCRIPT_NAME=$NAME
 # shellcheck source=../lib/common.sh

@@ -1,3 +1,4 @@
+import TestSupport
 import AliasMatcher
 
 /// Inputs for differential tests, generated from a tree's own patterns: each pattern
@@ -59,17 +60,4 @@ struct AliasCorpus {
         }
         return s
     }
-}
-
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    mutating func pick(_ a: [UInt8]) -> UInt8 { a[below(a.count)] }
 }
