@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every benchmark into one results directory, then the README's "Results against the goals"
+# Every benchmark into one results directory, then Benchmarks/README.md's "Results against the goals"
 # table from them (scripts/bench/report.py). Steps, in this order:
 #   process   scripts/bench/resolve-process.sh (100k strings; one string per process)  ~3 min
 #   lookup    cd Benchmarks && swift run -c release LookupRatio                          ~4 min
@@ -16,7 +16,7 @@
 #   --skip LIST        steps to leave out (process, lookup, hotplug, coldplug, report); the
 #                      report says "not measured" for their goals unless DIR has their files
 #   --runs N           VM boots per contender for hotplug and coldplug (default 3)
-#   --update-readme    also write the table between the bench-report markers in README.md
+#   --update-readme    also write the table between the bench-report markers in Benchmarks/README.md
 # With --skip for every measuring step and --out an earlier DIR, only the report is made again.
 # Environment: LOOKUP_ARGS (extra LookupRatio arguments, e.g. "--runs 5"); resolve-process.sh's
 # RUNS, COUNT, SCRATCH.
@@ -119,7 +119,7 @@ report=("$HERE/report.py" --lookup "$OUT/lookup.md" --process "$OUT/process"
         --coldplug "$OUT/coldplug" --hotplug "$OUT/hotplug")
 step report "${report[@]}"
 if [[ $README == 1 ]] && ! skip report; then
-    "${report[@]}" --readme "$REPO/README.md" || { STATUS[report]="FAILED (README.md not updated)"; log "report: README.md not updated"; }
+    "${report[@]}" --readme "$REPO/Benchmarks/README.md" || { STATUS[report]="FAILED (Benchmarks/README.md not updated)"; log "report: Benchmarks/README.md not updated"; }
 fi
 
 echo

@@ -2,7 +2,7 @@
 """Results against the goals: one markdown section from the benchmark result files.
 
 Usage: scripts/bench/report.py [--lookup FILE]... [--process DIR]... [--coldplug DIR]...
-                               [--hotplug DIR]... [--readme README.md]
+                               [--hotplug DIR]... [--readme FILE]
 
   --lookup FILE    stdout of `cd Benchmarks && swift run -c release LookupRatio` (its
                    "Per-lookup" and "Details" markdown tables)
