@@ -38,6 +38,10 @@ enum DaemonCommand {
       --sysfs DIR         sysfs root to walk (default /sys)
       --no-of-fallback    no of: lookup from OF_* fields where no MODALIAS matches (as
                           coldplug)
+      --static-nodes      at start, make the device nodes of modules.devname (as
+                          `static-nodes --create`) for systems where no tmpfiles does;
+                          opening one (e.g. /dev/fuse) makes the kernel load its module
+      --dev DIR           where --static-nodes makes them                     [/dev]
       --max-events N      exit after N accepted kernel events (for tests)
       --root DIR, --kernel VERSION, --modules-dir DIR, --config PATH,
       --cache-dir DIR, --no-cache                                  as for resolve
@@ -49,8 +53,8 @@ enum DaemonCommand {
 
     static func run(_ args: ArraySlice<String>) -> Int32 {
         let a: Arguments
-        switch Arguments.parseTreeCommand("daemon", args, flags: ["dry-run", "json", "no-coldplug", "no-of-fallback"],
-                                          options: ["log-level", "rcvbuf", "workers", "sysfs", "max-events", "timeout"],
+        switch Arguments.parseTreeCommand("daemon", args, flags: ["dry-run", "json", "no-coldplug", "no-of-fallback", "static-nodes"],
+                                          options: ["log-level", "rcvbuf", "workers", "sysfs", "max-events", "timeout", "dev"],
                                           help: help) {
         case .failure(let status): return status.code
         case .success(let parsed): a = parsed
@@ -79,6 +83,12 @@ enum DaemonCommand {
             }
         }
         let sink = DaemonOutput(log: DaemonLog(level: level), json: a.flag("json"))
+        if a.flag("static-nodes") {
+            // Before the first event, so a node is there by the time anything could open it.
+            _ = StaticNodesCommand.makeNodes(modulesDirectory: a.location.resolvedModulesDirectory, dev: a.last("dev") ?? "/dev") {
+                sink.logger(.warning, "static nodes: \($0)")
+            }
+        }
         let daemon = Daemon(options: options) { sink.emit($0) }
         do {
             _ = try daemon.run()

@@ -40,29 +40,14 @@ enum StaticNodesCommand {
             return 2
         }
         let dir = a.location.resolvedModulesDirectory
+        if a.flag("create") { return makeNodes(modulesDirectory: dir, dev: a.last("dev") ?? "/dev") { warn("static-nodes: \($0)") } }
         let list: DeviceNameList
-        do {
-            switch try DeviceNameList.read(modulesDirectory: dir) {
-            case .missing:
-                warn("static-nodes: \(dir)/modules.devname not found - ignoring")
-                return 0
-            case .present(let l): list = l
-            }
-        } catch {
-            warn("static-nodes: \(error)")
-            return 3
+        switch read(modulesDirectory: dir, report: { warn("static-nodes: \($0)") }) {
+        case .failure(let status): return status.code
+        case .success(nil): return 0
+        case .success(let l?): list = l
         }
-        for e in list.errors { warn("static-nodes: \(e)") }
-        var status: Int32 = list.errors.isEmpty ? 0 : 1
-        if a.flag("create") {
-            for (e, outcome) in StaticNodeCreation.create(list.entries, dev: a.last("dev") ?? "/dev") {
-                if case .failed(let why) = outcome {
-                    warn("static-nodes: \(String(decoding: e.module, as: UTF8.self)): \(why)")
-                    status = 1
-                }
-            }
-            return status
-        }
+        let status: Int32 = list.errors.isEmpty ? 0 : 1
         var bytes: [UInt8] = []
         for e in list.entries { format.render(e, into: &bytes) }
         guard let output = a.last("output") else {
@@ -77,6 +62,43 @@ enum StaticNodesCommand {
         } catch {
             warn("static-nodes: \(output): \(error)")
             return 3
+        }
+        return status
+    }
+
+    /// modules.devname of `dir`, its bad lines reported; nil for a missing file (kmod warns,
+    /// writes nothing and succeeds), exit status 3 for an unreadable one.
+    static func read(modulesDirectory dir: String, report: (String) -> Void) -> Result<DeviceNameList?, ExitStatus> {
+        do {
+            switch try DeviceNameList.read(modulesDirectory: dir) {
+            case .missing:
+                report("\(dir)/modules.devname not found - ignoring")
+                return .success(nil)
+            case .present(let l):
+                for e in l.errors { report(e) }
+                return .success(l)
+            }
+        } catch {
+            report("\(error)")
+            return .failure(ExitStatus(code: 3))
+        }
+    }
+
+    /// Makes the nodes of `dir`'s modules.devname under `dev`; the exit status: 0 all made
+    /// or already there, 1 a bad line or a node not made, 3 the file unreadable.
+    static func makeNodes(modulesDirectory dir: String, dev: String, report: (String) -> Void) -> Int32 {
+        let list: DeviceNameList
+        switch read(modulesDirectory: dir, report: report) {
+        case .failure(let status): return status.code
+        case .success(nil): return 0
+        case .success(let l?): list = l
+        }
+        var status: Int32 = list.errors.isEmpty ? 0 : 1
+        for (e, outcome) in StaticNodeCreation.create(list.entries, dev: dev) {
+            if case .failed(let why) = outcome {
+                report("\(String(decoding: e.module, as: UTF8.self)): \(why)")
+                status = 1
+            }
         }
         return status
     }

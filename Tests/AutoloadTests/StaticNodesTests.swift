@@ -68,6 +68,24 @@ import Autoload
         #expect(try String(contentsOfFile: dir.path + "/autoload/dev/fuse", encoding: .utf8) == "keep")
     }
 
+    /// `daemon --static-nodes` makes the same nodes before it is ready.
+    @Test func daemonMakesNodesAtStart() throws {
+        let tree = try #require(KernelTrees.all.first)
+        let dir = try TempDir("static-nodes-daemon")
+        defer { dir.remove() }
+        let conf = dir.path + "/kmod.conf"
+        try Data(try Self.kmodStaticNodes(tree: tree, format: "tmpfiles")).write(to: URL(fileURLWithPath: conf))
+        for side in ["tmpfiles", "autoload"] {
+            try FileManager.default.createDirectory(atPath: "\(dir.path)/\(side)/dev", withIntermediateDirectories: true)
+        }
+        _ = try Self.run("/bin/systemd-tmpfiles", ["--create", "--boot", "--root=\(dir.path)/tmpfiles", conf])
+        let d = try DaemonProcess(["--dry-run", "--no-coldplug", "--modules-dir", tree, "--config", "/nonexistent", "--no-cache",
+                                   "--static-nodes", "--dev", "\(dir.path)/autoload/dev"])
+        defer { _ = d.stop() }
+        try #require(d.waitForLine { $0.contains("\"event\":\"ready\"") } != nil, "\(d.errors)")
+        #expect(try Self.listing(dir.path + "/autoload/dev") == Self.listing(dir.path + "/tmpfiles/dev"))
+    }
+
     /// Every path below `dev` with its type, permission bits and device number (lstat(2)).
     static func listing(_ dev: String) throws -> [String] {
         let paths = try FileManager.default.subpathsOfDirectory(atPath: dev).sorted()
