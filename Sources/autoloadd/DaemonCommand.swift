@@ -38,6 +38,9 @@ enum DaemonCommand {
       --sysfs DIR         sysfs root to walk (default /sys)
       --no-of-fallback    no of: lookup from OF_* fields where no MODALIAS matches (as
                           coldplug)
+      --no-modules-load, --modules-load   the static lists (modules-load.d, /etc/modules,
+                          modules_load=), as for coldplug: loaded at start unless
+                          systemd-modules-load.service will
       --static-nodes      at start, make the device nodes of modules.devname (as
                           `static-nodes --create`) for systems where no tmpfiles does;
                           opening one (e.g. /dev/fuse) makes the kernel load its module
@@ -53,7 +56,8 @@ enum DaemonCommand {
 
     static func run(_ args: ArraySlice<String>) -> Int32 {
         let a: Arguments
-        switch Arguments.parseTreeCommand("daemon", args, flags: ["dry-run", "json", "no-coldplug", "no-of-fallback", "static-nodes"],
+        switch Arguments.parseTreeCommand("daemon", args, flags: ["dry-run", "json", "no-coldplug", "no-of-fallback", "static-nodes",
+                                                                     "no-modules-load", "modules-load"],
                                           options: ["log-level", "rcvbuf", "workers", "sysfs", "max-events", "timeout", "dev"],
                                           help: help) {
         case .failure(let status): return status.code
@@ -63,6 +67,7 @@ enum DaemonCommand {
         options.dryRun = a.flag("dry-run")
         options.firstWalk = a.flag("no-coldplug") ? .skip : .walk
         options.deviceTreeFallback = !a.flag("no-of-fallback")
+        options.staticModules = a.staticModules { warn("daemon: \($0)") }
         if let t = a.last("timeout") {
             guard let s = Double(t), s > 0, s.isFinite else { return usage("--timeout needs a number of seconds > 0") }
             options.readyTimeoutSeconds = s
