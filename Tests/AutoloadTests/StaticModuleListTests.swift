@@ -8,6 +8,8 @@ import Autoload
 /// host kernel loads nothing, so each then fails: which names, not whether they load).
 @Suite struct StaticModuleListTests {
     static let tree = KernelTrees.all.first ?? "/nonexistent"
+    /// One compiled index for the suite's runs (compiling a Debian tree takes a while).
+    static let cache = (try? TempDir("modules-load-cache"))?.path ?? "/nonexistent"
 
     /// A root with every rule at work: a same-named file in a later directory hidden, a
     /// /dev/null mask, comments (`#`, `;`), blank and indented lines, a name that is not a
@@ -77,7 +79,7 @@ import Autoload
         let empty = try TempDir("empty-sysfs")
         defer { empty.remove() }
         return try CLIRun.autoloadd(["coldplug", "--dry-run", "--explain", "--root", root, "--modules-dir", tree,
-                                     "--sysfs", empty.path, "--no-cache", "--config", "/nonexistent"].map { Array($0.utf8) })
+                                     "--sysfs", empty.path, "--cache-dir", cache, "--config", "/nonexistent"].map { Array($0.utf8) })
     }
 
     @Test(arguments: [Place.system, Place.initramfs])
@@ -119,9 +121,27 @@ import Autoload
         let empty = try TempDir("empty-sysfs")
         defer { empty.remove() }
         let run = try CLIRun.autoloadd(["coldplug", "--dry-run", "--explain", "--no-modules-load", "--root", dir.path,
-                                        "--modules-dir", Self.tree, "--sysfs", empty.path, "--no-cache", "--config", "/nonexistent"]
+                                        "--modules-dir", Self.tree, "--sysfs", empty.path, "--cache-dir", Self.cache, "--config", "/nonexistent"]
             .map { Array($0.utf8) })
         #expect(run.status == 0)
         #expect(!run.lines.contains { $0.starts(with: Array("static".utf8)) || $0.starts(with: Array("would load".utf8)) })
+    }
+
+    /// Under systemd with systemd-modules-load.service installed, the lists are its; once
+    /// the unit is masked (`systemctl mask`: a /dev/null symlink in /etc), autoload's.
+    @Test func systemdModulesLoadServiceOwnsTheListsUntilMasked() throws {
+        let dir = try Self.fixture()
+        defer { dir.remove() }
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir.path + "/run/systemd/system", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: dir.path + "/usr/lib/systemd/system", withIntermediateDirectories: true)
+        try Data("[Unit]\n".utf8).write(to: URL(fileURLWithPath: dir.path + "/usr/lib/systemd/system/systemd-modules-load.service"))
+        func staticLines() throws -> Int {
+            try Self.ours(root: dir.path).lines.filter { $0.starts(with: Array("static\t".utf8)) }.count
+        }
+        #expect(try staticLines() == 0)
+        try fm.createDirectory(atPath: dir.path + "/etc/systemd/system", withIntermediateDirectories: true)
+        try fm.createSymbolicLink(atPath: dir.path + "/etc/systemd/system/systemd-modules-load.service", withDestinationPath: "/dev/null")
+        #expect(try staticLines() == (try Self.systemdNames(root: dir.path, place: .system)).count)
     }
 }
