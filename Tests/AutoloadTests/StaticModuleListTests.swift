@@ -55,18 +55,9 @@ import Autoload
         if [ -e "$R/etc/modules" ]; then mount --bind "$R/etc/modules" /etc/modules; fi
         SYSTEMD_LOG_LEVEL=debug SYSTEMD_PROC_CMDLINE="$(cat "$R/proc/cmdline")" exec /lib/systemd/systemd-modules-load
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        p.arguments = ["-m", "/bin/sh", "-c", script, "sh", root]
-        var env = ProcessInfo.processInfo.environment
-        env["SYSTEMD_IN_INITRD"] = place == .initramfs ? "1" : "0"
-        p.environment = env
-        let out = Pipe()
-        p.standardError = out
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let data = try OracleRun.run("/usr/bin/unshare", ["-m", "/bin/sh", "-c", script, "sh", root],
+                                     environment: ["SYSTEMD_IN_INITRD": place == .initramfs ? "1" : "0"],
+                                     streams: .stdoutAndStderr)
         let text = String(decoding: data, as: UTF8.self)
         let names = text.split(separator: "\n").compactMap { line -> String? in
             line.hasPrefix("Loading module: ") ? String(line.dropFirst("Loading module: ".count)) : nil

@@ -53,13 +53,9 @@ import Autoload
     func createEqualsTmpfiles(tree: String) throws {
         let dir = try TempDir("static-nodes-create")
         defer { dir.remove() }
-        let conf = dir.path + "/kmod.conf"
-        try Data(try Self.kmodStaticNodes(tree: tree, format: "tmpfiles")).write(to: URL(fileURLWithPath: conf))
-        for side in ["tmpfiles", "autoload"] {
-            try FileManager.default.createDirectory(atPath: "\(dir.path)/\(side)/dev", withIntermediateDirectories: true)
-            try Data("keep".utf8).write(to: URL(fileURLWithPath: "\(dir.path)/\(side)/dev/fuse"))
+        try Self.tmpfilesTree(tree: tree, in: dir.path) { dev in
+            try Data("keep".utf8).write(to: URL(fileURLWithPath: dev + "/fuse"))
         }
-        _ = try Self.run("/bin/systemd-tmpfiles", ["--create", "--boot", "--root=\(dir.path)/tmpfiles", conf])
         let ours = try CLIRun.autoloadd(["static-nodes", "--modules-dir", tree, "--create", "--dev", "\(dir.path)/autoload/dev"].map { Array($0.utf8) })
         #expect(ours.status == 0, "\(ours.stderr)")
         let theirs = try Self.listing(dir.path + "/tmpfiles/dev"), mine = try Self.listing(dir.path + "/autoload/dev")
@@ -73,17 +69,24 @@ import Autoload
         let tree = try #require(KernelTrees.all.first)
         let dir = try TempDir("static-nodes-daemon")
         defer { dir.remove() }
-        let conf = dir.path + "/kmod.conf"
-        try Data(try Self.kmodStaticNodes(tree: tree, format: "tmpfiles")).write(to: URL(fileURLWithPath: conf))
-        for side in ["tmpfiles", "autoload"] {
-            try FileManager.default.createDirectory(atPath: "\(dir.path)/\(side)/dev", withIntermediateDirectories: true)
-        }
-        _ = try Self.run("/bin/systemd-tmpfiles", ["--create", "--boot", "--root=\(dir.path)/tmpfiles", conf])
+        try Self.tmpfilesTree(tree: tree, in: dir.path)
         let d = try DaemonProcess(["--dry-run", "--no-coldplug", "--modules-dir", tree, "--config", "/nonexistent", "--no-cache",
                                    "--static-nodes", "--dev", "\(dir.path)/autoload/dev"])
         defer { _ = d.stop() }
         try #require(d.waitForLine { $0.contains("\"event\":\"ready\"") } != nil, "\(d.errors)")
         #expect(try Self.listing(dir.path + "/autoload/dev") == Self.listing(dir.path + "/tmpfiles/dev"))
+    }
+
+    /// DIR/tmpfiles/dev as systemd-tmpfiles makes it from kmod's tmpfiles lines, and an
+    /// empty DIR/autoload/dev beside it; `prepare` runs on both /dev directories first.
+    static func tmpfilesTree(tree: String, in dir: String, prepare: (String) throws -> Void = { _ in }) throws {
+        let conf = dir + "/kmod.conf"
+        try Data(try kmodStaticNodes(tree: tree, format: "tmpfiles")).write(to: URL(fileURLWithPath: conf))
+        for side in ["tmpfiles", "autoload"] {
+            try FileManager.default.createDirectory(atPath: "\(dir)/\(side)/dev", withIntermediateDirectories: true)
+            try prepare("\(dir)/\(side)/dev")
+        }
+        _ = try OracleRun.run("/bin/systemd-tmpfiles", ["--create", "--boot", "--root=\(dir)/tmpfiles", conf])
     }
 
     /// Every path below `dev` with its type, permission bits and device number (lstat(2)).
@@ -101,20 +104,6 @@ import Autoload
     static func kmodStaticNodes(tree: String, format: String, expectStatus: Int32 = 0) throws -> [UInt8] {
         let script = "mount -t tmpfs none /lib/modules && mkdir /lib/modules/$(uname -r) && "
             + "mount --bind \"$1\" /lib/modules/$(uname -r) && exec kmod static-nodes --format=\"$2\""
-        return try run("/usr/bin/unshare", ["-m", "/bin/sh", "-c", script, "sh", tree, format], expectStatus: expectStatus)
-    }
-
-    static func run(_ executable: String, _ arguments: [String], expectStatus: Int32 = 0) throws -> [UInt8] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: executable)
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        #expect(p.terminationStatus == expectStatus, "\(executable) \(arguments)")
-        return Array(data)
+        return try OracleRun.run("/usr/bin/unshare", ["-m", "/bin/sh", "-c", script, "sh", tree, format], expectStatus: expectStatus)
     }
 }
