@@ -62,3 +62,21 @@ public func monotonicSeconds() -> Double {
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
 }
+
+/// What kind of device node mknod(2) makes.
+public enum DeviceNodeKind: Sendable {
+    case character, block
+}
+
+/// mknod(2) with S_IFCHR/S_IFBLK and `permissions` (the process umask still applies);
+/// throws EEXIST when anything already has the path: an existing node is never replaced.
+public func makeDeviceNode(_ path: FilePath, kind: DeviceNodeKind, major: UInt32, minor: UInt32,
+                           permissions: mode_t) throws(Errno) {
+    // makedev(3) is a macro Swift does not import; this is glibc's encoding.
+    let maj = UInt64(major), min = UInt64(minor)
+    let high: UInt64 = ((maj & 0xffff_f000) << 32) | ((min & 0xffff_ff00) << 12)
+    let low: UInt64 = ((maj & 0xfff) << 8) | (min & 0xff)
+    let dev = dev_t(high | low)
+    let type: mode_t = kind == .character ? S_IFCHR : S_IFBLK
+    _ = try syscallRetrying { path.withPlatformString { mknod($0, type | permissions, dev) } }
+}

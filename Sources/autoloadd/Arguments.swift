@@ -80,6 +80,19 @@ struct Arguments {
     }
 }
 
+extension Arguments {
+    /// The static lists' names for coldplug and daemon: none with --no-modules-load, or
+    /// when systemd-modules-load.service owns them (unless --modules-load).
+    func staticModules(report: (String) -> Void) -> [StaticModuleEntry] {
+        if flag("no-modules-load") { return [] }
+        let root = location.root
+        if !flag("modules-load"), StaticListOwner.detect(root: root) == .systemdModulesLoad { return [] }
+        let read = StaticModuleLists.read(root: root)
+        for e in read.errors { report(e) }
+        return read.entries
+    }
+}
+
 /// An exit status as an error, for the parse step's early exits (--help: 0, usage: 2).
 struct ExitStatus: Error { var code: Int32 }
 

@@ -30,6 +30,13 @@ enum ColdplugCommand {
                           do not look up the of: string its OF_NAME/OF_TYPE/OF_COMPATIBLE_*
                           make (the kernel's form, drivers/of/device.c)
       --sysfs DIR         sysfs root                                            [/sys]
+      --no-modules-load   do not load the static lists (modules-load.d/*.conf in /etc,
+                          /run, /usr/local/lib, /usr/lib; /etc/modules; modules_load=
+                          and, in the initramfs, rd.modules_load= on the kernel command
+                          line). By default they load beside the devices' modules,
+                          unless systemd-modules-load.service will (systemd is init and
+                          the unit is not masked: `systemctl mask` it to hand them over)
+      --modules-load      load the static lists even then
       --root DIR, --kernel VERSION, --modules-dir DIR, --config PATH,
       --cache-dir DIR, --no-cache                                  as for resolve
       -h, --help          this help
@@ -43,7 +50,8 @@ enum ColdplugCommand {
 
     static func run(_ args: ArraySlice<String>) -> Int32 {
         let a: Arguments, opened: ResolverSetup.Opened
-        switch TreeCommandStart("coldplug", args, flags: ["dry-run", "explain", "json", "strict", "no-of-fallback"],
+        switch TreeCommandStart("coldplug", args, flags: ["dry-run", "explain", "json", "strict", "no-of-fallback",
+                                                                       "no-modules-load", "modules-load"],
                                 options: ["sysfs", "timeout", "workers"], help: help) {
         case .exit(let status): return status
         case .run(let parsed, let o): (a, opened) = (parsed, o)
@@ -63,6 +71,7 @@ enum ColdplugCommand {
         coldplug.engine.rules = .installed(root: a.location.root)
         coldplug.engine.deviceTreeFallback = !a.flag("no-of-fallback")
         coldplug.reportsWaitingForSupplier = a.flag("explain")
+        coldplug.engine.staticModules = a.staticModules { warn("coldplug: \($0)") }
         // Uevents describe the live /sys only; a copy for tests is walked.
         coldplug.engine.listening = isLiveSysfs(sysfs) ? .ifAvailable : .off
         coldplug.pool.dryRun = a.flag("dry-run")

@@ -8,6 +8,10 @@ enum ColdplugReport {
         let json = a.flag("json"), explain = a.flag("explain")
         var out = OutputBuffer(fd: 1)
         for e in report.walkErrors { warn("coldplug: \(e)") }
+        // As systemd-modules-load: reported, not fatal.
+        for (entry, modules) in report.plan.staticLoads where modules.isEmpty {
+            warn("coldplug: \(entry.source): '\(entry.name)' is not a module")
+        }
         if explain { matches(report, json: json, into: &out) }
         var outcomes = [String: LoadOutcome]()
         for r in report.results { outcomes[r.module] = r.outcome }
@@ -98,6 +102,17 @@ enum ColdplugReport {
         for devpath in report.waitingForSupplier {
             if json { out.write("{"); JSONText.field("waiting_for_supplier", bytes: Array(devpath.utf8), into: &out); out.write("}\n") } else {
                 out.write("waiting-for-supplier\t\(devpath)\n")
+            }
+        }
+        for (entry, modules) in report.plan.staticLoads {
+            if json {
+                out.write("{\"static\":"); JSONText.string(entry.name, into: &out)
+                out.write(",\"from\":"); JSONText.string(entry.source, into: &out)
+                out.write(",\"modules\":[")
+                for (i, m) in modules.enumerated() { if i > 0 { out.write(",") }; JSONText.string(m, into: &out) }
+                out.write("]}\n")
+            } else {
+                out.write("static\t\(entry.source)\t\(entry.name)\t\(modules.isEmpty ? "-" : modules.joined(separator: ","))\n")
             }
         }
         for (alias, why) in report.plan.invalid {

@@ -38,6 +38,13 @@ enum DaemonCommand {
       --sysfs DIR         sysfs root to walk (default /sys)
       --no-of-fallback    no of: lookup from OF_* fields where no MODALIAS matches (as
                           coldplug)
+      --no-modules-load, --modules-load   the static lists (modules-load.d, /etc/modules,
+                          modules_load=), as for coldplug: loaded at start unless
+                          systemd-modules-load.service will
+      --static-nodes      at start, make the device nodes of modules.devname (as
+                          `static-nodes --create`) for systems where no tmpfiles does;
+                          opening one (e.g. /dev/fuse) makes the kernel load its module
+      --dev DIR           where --static-nodes makes them                     [/dev]
       --max-events N      exit after N accepted kernel events (for tests)
       --root DIR, --kernel VERSION, --modules-dir DIR, --config PATH,
       --cache-dir DIR, --no-cache                                  as for resolve
@@ -49,8 +56,9 @@ enum DaemonCommand {
 
     static func run(_ args: ArraySlice<String>) -> Int32 {
         let a: Arguments
-        switch Arguments.parseTreeCommand("daemon", args, flags: ["dry-run", "json", "no-coldplug", "no-of-fallback"],
-                                          options: ["log-level", "rcvbuf", "workers", "sysfs", "max-events", "timeout"],
+        switch Arguments.parseTreeCommand("daemon", args, flags: ["dry-run", "json", "no-coldplug", "no-of-fallback", "static-nodes",
+                                                                     "no-modules-load", "modules-load"],
+                                          options: ["log-level", "rcvbuf", "workers", "sysfs", "max-events", "timeout", "dev"],
                                           help: help) {
         case .failure(let status): return status.code
         case .success(let parsed): a = parsed
@@ -59,6 +67,7 @@ enum DaemonCommand {
         options.dryRun = a.flag("dry-run")
         options.firstWalk = a.flag("no-coldplug") ? .skip : .walk
         options.deviceTreeFallback = !a.flag("no-of-fallback")
+        options.staticModules = a.staticModules { warn("daemon: \($0)") }
         if let t = a.last("timeout") {
             guard let s = Double(t), s > 0, s.isFinite else { return usage("--timeout needs a number of seconds > 0") }
             options.readyTimeoutSeconds = s
@@ -79,6 +88,12 @@ enum DaemonCommand {
             }
         }
         let sink = DaemonOutput(log: DaemonLog(level: level), json: a.flag("json"))
+        if a.flag("static-nodes") {
+            // Before the first event, so a node is there by the time anything could open it.
+            _ = StaticNodesCommand.makeNodes(modulesDirectory: a.location.resolvedModulesDirectory, dev: a.last("dev") ?? "/dev") {
+                sink.logger(.warning, "static nodes: \($0)")
+            }
+        }
         let daemon = Daemon(options: options) { sink.emit($0) }
         do {
             _ = try daemon.run()

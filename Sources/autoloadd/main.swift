@@ -19,6 +19,7 @@ Commands:
   modalias   load the modules one device needs (udev RUN helper; default $MODALIAS)
   daemon     coldplug, then load drivers for every device the kernel announces
   index      compile (or refresh) the index file for a module tree
+  static-nodes  print (or make) the device nodes of modules.devname, as kmod static-nodes
 
 Run 'autoloadd COMMAND --help' for a command's options.
   --version   print the version
@@ -39,6 +40,8 @@ case "modalias":
     exit(ModaliasCommand.run(args[2...]))
 case "index":
     exit(IndexCommand.run(args[2...]))
+case "static-nodes":
+    exit(StaticNodesCommand.run(args[2...]))
 case "daemon":
     exit(DaemonCommand.run(args[2...]))
 case "--version", "version":

@@ -51,6 +51,8 @@ public final class Engine {
         public var rules = DriverLoadRules.systemd
         /// See `DevicePlanner.deviceTreeFallback`.
         public var deviceTreeFallback = true
+        /// The static lists' names (`StaticModuleLists`), loaded at `begin` beside the devices.
+        public var staticModules: [StaticModuleEntry] = []
         public init() {}
     }
 
@@ -109,6 +111,11 @@ public final class Engine {
                 if options.listening == .required { throw error }
                 emit(.error("uevent socket: \(error); walking /sys instead"))
             }
+        }
+        // Before the walk: they are known at once and load in parallel with the devices'.
+        if !options.staticModules.isEmpty {
+            let loaded = ProcModules.names(path: "/proc/modules")
+            for entry in options.staticModules { handleStatic(entry, loaded: loaded) }
         }
         if first == .walk { walk(reason: "coldplug", origin: .coldplug, incremental: true) }
         phase = .coldplugging
@@ -278,6 +285,25 @@ public final class Engine {
                                         modaliases: modaliases, namedLoads: device.named, modules: decisions,
                                         invalid: device.invalid, seqnum: event.seqnum,
                                         deviceTreeFallback: device.deviceTreeFallback)))
+    }
+
+    /// One static list name: planned once per run, as systemd-modules-load loads it.
+    private func handleStatic(_ entry: StaticModuleEntry, loaded: Set<String>) {
+        counters.lookups += 1
+        let touched = plan.addStatic(entry, lookup: resolver.lookup, blacklist: resolver.blacklist, loaded: loaded)
+        var decisions = [EngineEvent.ModuleDecision]()
+        for (module, isNew) in touched {
+            var decision = EngineEvent.ModuleDecision(module: module.name, decision: module.decision, admission: nil)
+            if module.decision == .load {
+                decision.admission = isNew ? pool.submit(LoadRequest(module: module.name, reason: entry.source, lane: .device))
+                    : .alreadyQueued
+            }
+            decisions.append(decision)
+        }
+        emit(.device(EngineEvent.Device(origin: .modulesLoad, action: DeviceEvent.addAction, devpath: Array(entry.source.utf8),
+                                        modaliases: [], namedLoads: [entry.name], modules: decisions,
+                                        invalid: touched.isEmpty ? "not a module" : nil, seqnum: nil,
+                                        deviceTreeFallback: nil)))
     }
 
     private func reportStillLoading() {

@@ -10,6 +10,9 @@ public struct DeviceEvent: Sendable {
         /// A later walk: events may have been lost (ENOBUFS, a receive error, a full queue),
         /// or there is no uevent socket.
         case resync
+        /// A static list's name (modules-load.d, /etc/modules, the kernel command line);
+        /// the devpath is where it was.
+        case modulesLoad = "modules-load"
     }
 
     public var origin: Origin

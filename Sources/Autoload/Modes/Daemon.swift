@@ -20,6 +20,8 @@ public final class Daemon {
         public var firstWalk = Engine.FirstWalk.walk
         /// See `DevicePlanner.deviceTreeFallback`.
         public var deviceTreeFallback = true
+        /// The static lists' names, loaded at start (`Engine.Options.staticModules`).
+        public var staticModules: [StaticModuleEntry] = []
         public var receiveBuffer = 128 << 20
         public var workers = 96
         public var queueCapacity = 4096
@@ -86,6 +88,7 @@ public final class Daemon {
         engineOptions.quietSeconds = options.quietSeconds
         engineOptions.rules = .installed(root: options.setup.location.root)
         engineOptions.deviceTreeFallback = options.deviceTreeFallback
+        engineOptions.staticModules = options.staticModules
         let engine = Engine(options: engineOptions, resolver: resolver, pool: pool) { emit($0) }
         do { try engine.begin(options.firstWalk) } catch { throw .socket("NETLINK_KOBJECT_UEVENT socket", error) }
 

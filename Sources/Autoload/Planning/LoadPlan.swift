@@ -28,6 +28,9 @@ public struct LoadPlan: Sendable {
     public var invalid: [(modalias: [UInt8], reason: String)] = []
     /// `of:` strings looked up for devices whose MODALIAS matched nothing, with those values.
     public var deviceTreeFallbacks: [(constructed: [UInt8], modaliases: [[UInt8]])] = []
+    /// The static lists' names (modules-load.d, the kernel command line), in order, with
+    /// where each was and the modules it named: none for a name that is not a module.
+    public var staticLoads: [(entry: StaticModuleEntry, modules: [String])] = []
 
     /// Index of each module in `modules`.
     private var position: [String: Int] = [:]
@@ -35,6 +38,24 @@ public struct LoadPlan: Sendable {
     public init() {}
 
     public var toLoad: [String] { modules.filter { $0.decision == .load }.map(\.name) }
+
+    /// Adds a static list's name as systemd-modules-load would load it (libkmod's lookup, the
+    /// blacklist applied); it is recorded in `staticLoads`, not among the MODALIAS strings.
+    @discardableResult
+    public mutating func addStatic(_ entry: StaticModuleEntry, lookup: AliasLookup, blacklist: Set<String>,
+                                   loaded: Set<String>) -> [(module: PlannedModule, isNew: Bool)] {
+        let input = Array(entry.name.utf8)
+        let (unmatchedBefore, invalidBefore) = (unmatched.count, invalid.count)
+        let touched = add([input], lookup: lookup, blacklist: blacklist, loaded: loaded)
+        // Not a MODALIAS: "not a module" is told by staticLoads' empty list instead.
+        unmatched.removeSubrange(unmatchedBefore...)
+        invalid.removeSubrange(invalidBefore...)
+        for (m, _) in touched {
+            if let i = position[m.name], let j = modules[i].modaliases.lastIndex(of: input) { modules[i].modaliases.remove(at: j) }
+        }
+        staticLoads.append((entry, touched.map(\.module.name)))
+        return touched
+    }
 
     /// Adds MODALIAS strings (or module names) to the plan; returns, for these inputs, each
     /// module they name with its decision, and whether the plan had it before.

@@ -14,6 +14,8 @@
 #             waits for the root, and the cleanup hook (autoload-stop.sh)
 #             stops it with SIGTERM once the root is mounted, before dracut
 #             stops udevd and switches root.
+# First the device nodes of modules.devname (/dev/fuse, ...), which a
+# non-systemd initrd has no kmod-static-nodes for; existing ones are kept.
 # Kernel command line: rd.autoload=0 skips it; rd.autoload.mode=daemon|coldplug
 # overrides the mode; rd.autoload.timeout=SECONDS bounds the wait for READY
 # (default 120); rd.autoload.explain=1 prints the reasons (coldplug).
@@ -77,6 +79,8 @@ _autoload_daemon() {
 
 if getargbool 1 rd.autoload && [ -x /usr/sbin/autoloadd ]; then
     mkdir -p /run/autoload
+    /usr/sbin/autoloadd static-nodes --create 2>>/run/autoload/static-nodes.log \
+        || warn "autoload: static-nodes --create exited with status $? (/run/autoload/static-nodes.log)"
     AUTOLOAD_MODE=coldplug AUTOLOAD_TIMEOUT=120
     [ -r /etc/autoload/initramfs.conf ] && . /etc/autoload/initramfs.conf
     _autoload_mode=$(getarg rd.autoload.mode=) || _autoload_mode=
