@@ -21,7 +21,9 @@
 #   /usr/share/initramfs-tools/scripts/init-bottom/autoload
 #   (initramfs-tools settings: /etc/initramfs-tools/conf.d/autoload, see README)
 #   /usr/lib/dracut/modules.d/96autoload/              (active at the next dracut run)
-#   /etc/kernel/postinst.d/autoload                    (compiles the index after a kernel install)
+#   /etc/kernel/postinst.d/zz-autoload                 (compiles the index after a kernel install;
+#                                                       zz-: run-parts runs it after dkms's)
+#   /etc/kernel/postrm.d/zz-autoload                   (removes a removed kernel's index)
 #   /usr/share/autoload/busybox/init                   (example only)
 set -eu
 
@@ -63,6 +65,7 @@ for f in module-setup.sh autoload-coldplug.sh autoload-stop.sh; do
     install -D -m 755 "$HERE/dracut/96autoload/$f" "$D/usr/lib/dracut/modules.d/96autoload/$f"
 done
 
-install -D -m 755 "$HERE/kernel/postinst.d/autoload" "$D/etc/kernel/postinst.d/autoload"
+install -D -m 755 "$HERE/kernel/postinst.d/autoload" "$D/etc/kernel/postinst.d/zz-autoload"
+install -D -m 755 "$HERE/kernel/postrm.d/autoload" "$D/etc/kernel/postrm.d/zz-autoload"
 install -D -m 755 "$HERE/busybox/init" "$D/usr/share/autoload/busybox/init"
 echo "install.sh: installed into $DESTDIR (nothing switched over yet; see rules/README.md)"

@@ -7,7 +7,7 @@
 # Also a 10 s fuzz smoke run per libFuzzer target (scripts/fuzz.sh).
 # AUTOLOAD_SKIP_VM=1 / AUTOLOAD_SKIP_FUZZ=1 skip those (for quick local runs; CI never sets them).
 # Needs the packages .ci/run installs (libkmod-dev, kmod, gcc, qemu-system-x86, busybox-static,
-# cpio, python3, udev).
+# cpio, python3, udev, scdoc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +27,8 @@ AUTOLOAD_STATIC_BINARY=$(scripts/build-static.sh)
 export AUTOLOAD_STATIC_BINARY
 swift build --build-tests
 swift test --skip-build
+# The man pages must build (scdoc syntax); ManPageTests checked them against --help.
+scripts/man.sh "$(mktemp -d /tmp/autoload-man.XXXXXX)"
 
 # Fuzz smoke run: every libFuzzer target for 10 s and 100,000 AliasMatcher = fnmatch(3)
 # pairs (ASan; a crash or a disagreement fails). Long runs: Fuzz/README.md.

@@ -78,7 +78,7 @@ public enum IndexCache {
         let target = FilePath(path)
         let dir = target.removingLastComponent()
         if (try? Stat(dir)) == nil {
-            do { try createDirectory(dir) } catch { return "\(dir): \(errno(of: error))" }
+            do { try createDirectories(dir) } catch { return "\(dir): \(errno(of: error))" }
         }
         do { try SourceFile.replace(path, with: bytes) } catch { return "\(error)" }
         return nil

@@ -37,6 +37,16 @@ public func createDirectory(_ path: FilePath) throws(Errno) {
     _ = try syscallRetrying { path.withPlatformString { mkdir($0, 0o755) } }
 }
 
+/// mkdir -p: each missing directory on the way to `path`, mode 0755 (an image root's
+/// var/cache/autoload may not exist yet).
+public func createDirectories(_ path: FilePath) throws(Errno) {
+    var prefix = FilePath(path.root?.string ?? "")
+    for component in path.components {
+        prefix.append(component)
+        do { try createDirectory(prefix) } catch .fileExists { continue }
+    }
+}
+
 /// rename(2).
 public func rename(_ from: FilePath, _ to: FilePath) throws(Errno) {
     _ = try syscallRetrying { from.withPlatformString { f in to.withPlatformString { t in Glibc.rename(f, t) } } }

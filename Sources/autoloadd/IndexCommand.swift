@@ -12,7 +12,10 @@ enum IndexCommand {
     lookup does not pay for compiling.
 
     Options:
-      --root DIR, --kernel VERSION, --modules-dir DIR, --cache-dir DIR   as for resolve
+      --root DIR, --kernel VERSION, --modules-dir DIR, --cache-dir DIR   as for resolve;
+                          with --root and no --cache-dir (nor AUTOLOAD_CACHE_DIR) the index
+                          is written inside DIR, DIR/var/cache/autoload, named as the
+                          system booted from DIR looks it up (for image builders)
       --rebuild           compile from text even if the index file is current
       -h, --help          this help
 
@@ -29,9 +32,7 @@ enum IndexCommand {
         }
         if a.flag("help") { print(help); return 0 }
         let dir = a.location.resolvedModulesDirectory
-        // `index` takes no --no-cache, so this is never nil; the fallback only satisfies the type.
-        let cacheDir = a.cacheDirectory ?? ResolverSetup.defaultCacheDirectory
-        let file = IndexCache.path(for: dir, in: cacheDir)
+        let file = indexFile(a, modulesDirectory: dir)
         let opened: IndexCache.Opened
         do {
             if a.flag("rebuild") {
@@ -55,5 +56,20 @@ enum IndexCommand {
         }
         for d in i.diagnostics { print("skipped: \(d)") }
         return 0
+    }
+
+    /// Where the index goes. Under `--root R` (without an explicit cache directory) it is R's
+    /// own cache, R/var/cache/autoload, under the name the booted R computes for its tree
+    /// (from the path inside R), so R starts with a current index instead of the host's cache
+    /// holding one R never sees.
+    static func indexFile(_ a: Arguments, modulesDirectory dir: String) -> String {
+        let root = a.location.root.hasSuffix("/") ? String(a.location.root.dropLast()) : a.location.root
+        let explicit = a.last("cache-dir") ?? environment("AUTOLOAD_CACHE_DIR")
+        guard !root.isEmpty, explicit == nil else {
+            // `index` takes no --no-cache, so this is never nil; the fallback only satisfies the type.
+            return IndexCache.path(for: dir, in: a.cacheDirectory ?? ResolverSetup.defaultCacheDirectory)
+        }
+        let inside = dir.hasPrefix(root + "/") ? String(dir.dropFirst(root.count)) : dir
+        return IndexCache.path(for: inside, in: root + ResolverSetup.defaultCacheDirectory)
     }
 }

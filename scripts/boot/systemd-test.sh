@@ -75,8 +75,8 @@ ln -sf /dev/null "$W/etc/systemd/system/serial-getty@ttyS0.service"
 # compiles the index into /var/cache/autoload so the daemon opens it ready.
 # In the bare chroot, without /proc, as an image builder may run it.
 mountpoint -q "$W/proc" && die "$W/proc is mounted: the hook must work without /proc"
-chroot "$W" /etc/kernel/postinst.d/autoload "$KVER" || die "postinst.d/autoload failed"
-[[ -n $(find "$W/var/cache/autoload" -name '*.idx') ]] || die "postinst.d/autoload left no index in /var/cache/autoload"
+chroot "$W" /etc/kernel/postinst.d/zz-autoload "$KVER" || die "postinst.d/zz-autoload failed"
+[[ -n $(find "$W/var/cache/autoload" -name '*.idx') ]] || die "postinst.d/zz-autoload left no index in /var/cache/autoload"
 
 # The probe: a oneshot unit after autoloadd.service that reports to the serial
 # console, asks the host for the hotplug, waits for its driver, powers off.

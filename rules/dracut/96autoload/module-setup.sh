@@ -8,6 +8,11 @@
 # replace its 80-drivers.rules.
 #
 # Setting (dracut.conf.d, e.g. /etc/dracut.conf.d/autoload.conf):
+#   autoload_initramfs=yes  (default) include the module wherever autoloadd is
+#                           installed
+#   autoload_initramfs=no   include it only when asked for (--add autoload,
+#                           add_dracutmodules+=" autoload "); the Debian package
+#                           ships its dracut.conf.d file with this
 #   autoload_udev=host      (default) keep what 95udev-rules installed: the
 #                           stock rule, plus in hostonly images the host's
 #                           /etc/udev/rules.d/80-drivers.rules override
@@ -21,11 +26,13 @@
 #   autoload_mode=daemon|coldplug   force one of them
 #   autoload_timeout=120    seconds the pre-trigger hook waits for READY
 
-# Include the module whenever autoloadd is installed (return 0); 1 otherwise.
+# Include the module whenever autoloadd is installed (return 0), or only when
+# asked for with autoload_initramfs=no (255); 1 without autoloadd.
 # moddir and initdir are set by dracut when it sources this file.
 # shellcheck disable=SC2154
 check() {
     require_binaries /usr/sbin/autoloadd || return 1
+    [ "${autoload_initramfs:-yes}" = no ] && return 255
     return 0
 }
 
