@@ -220,7 +220,7 @@ fi
 # Overlay inputs (for the up-to-date check): everything we copy, by content.
 overlay_key=$( {
     echo "base=$BASE"
-    for f in "$HERE/init" "$HERE/lib.sh" "$HERE/kmodprobe" "$HERE"/scenarios/*; do echo "$f $(sha_of "$f")"; done
+    for f in "$HERE/init" "$HERE/lib.sh" "$HERE/latency.sh" "$HERE/kmodprobe" "$HERE"/scenarios/*; do echo "$f $(sha_of "$f")"; done
     [[ -n $SCENARIO_FILE ]] && echo "scenario $(sha_of "$SCENARIO_FILE")"
     for s in "${ADDS[@]}"; do
         split_spec "$s" "${s%%:*}"
@@ -250,7 +250,7 @@ ov=$(mktemp -d "${TMPDIR:-/tmp}/vm-overlay.XXXXXX")
 trap 'rm -rf "$ov" "$OUT.tmp.$$"' EXIT
 mkdir -p "$ov/scenarios" "$ov/usr/lib/autoload-vm"
 install -m 755 "$HERE/init" "$ov/init"
-install -m 644 "$HERE/lib.sh" "$ov/usr/lib/autoload-vm/lib.sh"
+install -m 644 "$HERE/lib.sh" "$HERE/latency.sh" "$ov/usr/lib/autoload-vm/"
 install -m 755 "$HERE/kmodprobe" "$ov/usr/lib/autoload-vm/kmodprobe"
 for f in "$HERE"/scenarios/*; do install -m 755 "$f" "$ov/scenarios/"; done
 [[ -n $SCENARIO_FILE ]] && install -m 755 "$SCENARIO_FILE" "$ov/scenario"
