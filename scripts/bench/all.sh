@@ -5,6 +5,7 @@
 #   lookup    cd Benchmarks && swift run -c release LookupRatio                          ~4 min
 #   hotplug   scripts/vm/compare-hotplug.sh --runs N (static autoloadd)                 ~10 min
 #   coldplug  scripts/vm/compare-coldplug.sh --runs N (static autoloadd)                ~30 min
+#   latency   scripts/vm/compare-latency.sh --runs N (static autoloadd)                 ~8 min
 #   report    scripts/bench/report.py over all of the above (DIR/report.md)
 # Each step's stdout and stderr go to DIR/STEP.md and DIR/STEP.log; a failing step is
 # reported and the others still run. The static binary (scripts/build-static.sh), the one
@@ -13,9 +14,9 @@
 #
 # Usage: scripts/bench/all.sh [--out DIR] [--skip STEP[,STEP]] [--runs N] [--update-readme]
 #   --out DIR          results directory (default /tmp/autoload-bench.YYYYmmdd-HHMMSS)
-#   --skip LIST        steps to leave out (process, lookup, hotplug, coldplug, report); the
+#   --skip LIST        steps to leave out (process, lookup, hotplug, coldplug, latency, report); the
 #                      report says "not measured" for their goals unless DIR has their files
-#   --runs N           VM boots per contender for hotplug and coldplug (default 3)
+#   --runs N           VM boots per contender for hotplug, coldplug and latency (default 3)
 #   --update-readme    also write the table between the bench-report markers in Benchmarks/README.md
 # With --skip for every measuring step and --out an earlier DIR, only the report is made again.
 # Environment: LOOKUP_ARGS (extra LookupRatio arguments, e.g. "--runs 5"); resolve-process.sh's
@@ -46,7 +47,7 @@ done
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || usage_error "--runs needs a positive number"
 IFS=, read -r -a skipped <<<"$SKIP"
 for s in "${skipped[@]}"; do
-    case $s in process|lookup|hotplug|coldplug|report) ;; *) usage_error "unknown step in --skip: $s" ;; esac
+    case $s in process|lookup|hotplug|coldplug|latency|report) ;; *) usage_error "unknown step in --skip: $s" ;; esac
 done
 skip() { [[ ",$SKIP," == *",$1,"* ]]; }
 OUT=${OUT:-/tmp/autoload-bench.$(date +%Y%m%d-%H%M%S)}
@@ -114,9 +115,10 @@ step process process_step
 step lookup lookup_ratio
 step hotplug vm_step "$REPO/scripts/vm/compare-hotplug.sh" --runs "$RUNS" --out "$OUT/hotplug"
 step coldplug vm_step "$REPO/scripts/vm/compare-coldplug.sh" --runs "$RUNS" --out "$OUT/coldplug"
+step latency vm_step "$REPO/scripts/vm/compare-latency.sh" --runs "$RUNS" --out "$OUT/latency"
 
 report=("$HERE/report.py" --lookup "$OUT/lookup.md" --process "$OUT/process"
-        --coldplug "$OUT/coldplug" --hotplug "$OUT/hotplug")
+        --coldplug "$OUT/coldplug" --hotplug "$OUT/hotplug" --latency "$OUT/latency")
 step report "${report[@]}"
 if [[ $README == 1 ]] && ! skip report; then
     "${report[@]}" --readme "$REPO/Benchmarks/README.md" || { STATUS[report]="FAILED (Benchmarks/README.md not updated)"; log "report: Benchmarks/README.md not updated"; }
