@@ -162,6 +162,33 @@ extension RealKernelUevents {
             #expect(!lab.inserted("end").contains("late_mod"))
         }
 
+        /// An idle daemon keeps one loader thread (with its libkmod context) and no more: a
+        /// hotplug after a quiet spell is served by that thread, not by a new one. Threads
+        /// counted from /proc/PID/task, not from the daemon's report.
+        @Test func anIdleDaemonKeepsOneWarmLoaderThread() throws {
+            let lab = try Lab(aliases: [(first, "acme_hex"), (second, "acme_generic")])
+            defer { lab.remove() }
+            let d = try DaemonProcess(["--modules-dir", tree.modulesDir, "--config", lab.config, "--no-cache"],
+                                      environment: lab.environment([]))
+            defer { _ = d.stop(timeout: 2) }
+            try #require(d.waitForLine(timeout: 30) { $0.contains("\"event\":\"ready\"") } != nil, "\(d.errors)")
+            func tasks() -> Set<String> {
+                Set((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(d.pid)/task")) ?? [])
+            }
+            // The pool's idle wait is 2 s; the coldplug's extra workers are gone after it.
+            Thread.sleep(forTimeInterval: 3.5)
+            let idle = tasks()
+            #expect(idle.count == 2, "main thread and one warm loader, got \(idle.sorted())")
+            try UeventHost.trigger("add", second)
+            let loaded = d.waitForLine(timeout: 5) {
+                $0.contains("\"event\":\"load\"") && $0.contains("acme_generic") && $0.contains("\"outcome\":\"loaded\"")
+            }
+            #expect(loaded != nil, "\(d.output.suffix(5))")
+            Thread.sleep(forTimeInterval: 3.5)
+            #expect(tasks() == idle, "the hotplug load started a thread instead of the warm one")
+            #expect(lab.inserted("end").contains("acme_generic"))
+        }
+
         /// The install command's shell and what it starts get no blocked signals (the loader
         /// threads block SIGTERM, SIGINT and SIGHUP), and MODPROBE_MODULE, as libkmod sets it.
         @Test func installCommandsRunWithAnEmptySignalMask() throws {

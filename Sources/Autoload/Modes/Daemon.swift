@@ -79,6 +79,7 @@ public final class Daemon {
         poolOptions.capacity = options.queueCapacity
         poolOptions.dryRun = options.dryRun
         poolOptions.sysfsRoot = options.sysfsRoot
+        poolOptions.warmWorkers = 1
         let pool = LoadPool(options: poolOptions) { emit(.loaded($0)) }
         var engineOptions = Engine.Options()
         engineOptions.sysfsRoot = options.sysfsRoot
@@ -134,7 +135,7 @@ public final class Daemon {
     }
 
     /// Once per quiet period: the index pages lookups made resident and the freed heap that
-    /// a burst of loads (loader threads, each with a libkmod context, now gone) leaves in
+    /// a burst of loads (loader threads, each with a libkmod context, gone but the warm one) leaves in
     /// glibc's per-thread arenas. Code pages stay mapped: unmapping them lowered RSS but not
     /// what the machine pays (they stay in the page cache; on an initramfs's ramfs for good).
     private func releaseIdleMemory(_ resolver: FreshResolver) {
