@@ -80,7 +80,8 @@ def read_tsv(path):
 
 
 def idx_kernel(d, pattern):
-    names = sorted(p.name for p in Path(d).glob(pattern))
+    """The kernel named by the index file in d (or, as older runs left it, in d/idx)."""
+    names = sorted(p.name for p in Path(d).glob(pattern)) or sorted(p.name for p in (Path(d) / "idx").glob("*.idx"))
     m = re.search(r"lib_modules_(.*)\.idx$", names[0]) if names else None
     return f", kernel {m.group(1)}" if m else ""
 
@@ -260,7 +261,7 @@ def hotplug_rows(dirs):
     rows = []
     for d in dirs:
         f = Path(d) / "results.tsv"
-        if found("hotplug", f, idx_kernel(Path(d) / "idx", "*.idx") if f.is_file() else ""):
+        if found("hotplug", f, idx_kernel(d, "lib_modules_*.idx") if f.is_file() else ""):
             rows += read_tsv(f)
 
     def m(c, key):  # as compare-hotplug.sh: successful runs with the field
@@ -291,7 +292,7 @@ def latency_rows(dirs):
     trials = []
     for d in dirs:
         f = Path(d) / "trials.tsv"
-        if found("latency", f, idx_kernel(Path(d) / "idx", "*.idx") if f.is_file() else ""):
+        if found("latency", f, idx_kernel(d, "lib_modules_*.idx") if f.is_file() else ""):
             trials += read_tsv(f)
     out = []
     for mode, what in (("serial", "one device at a time"), ("burst", "every leaf driver's device at once")):

@@ -33,3 +33,17 @@ ensure_commands() {
     ((${#need[@]})) || return 0
     ensure_pkgs "${need[@]}"
 }
+
+# guest_index BINARY MODULES_DIR KVER OUT: compiles MODULES_DIR's index on the host, as an
+# installed system has it (log in OUT/index.log), and sets GUEST_INDEX to the
+# build-initramfs.sh/run.sh arguments that put it where the guest's autoloadd looks.
+guest_index() {
+    local binary=$1 moddir=$2 kver=$3 out=$4
+    rm -rf "$out/idx"
+    mkdir -p "$out"
+    "$binary" index --modules-dir "$moddir" --cache-dir "$out/idx" >"$out/index.log" 2>&1 ||
+        die "autoloadd index failed (log: $out/index.log)"
+    mv "$out"/idx/*.idx "$out/lib_modules_$kver.idx"
+    rmdir "$out/idx"
+    GUEST_INDEX=(--add "$out/lib_modules_$kver.idx:/var/cache/autoload/lib_modules_$kver.idx")
+}

@@ -88,13 +88,9 @@ mkdir -p "$OUT"
 read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" amd64)
 COMMON=(--udev --timeout "$TIMEOUT" --append "autoload.kmodprobe=keep$APPEND" ${MACHINE[@]+"${MACHINE[@]}"})
 if [[ -n $BINARY ]]; then
-    # The compiled index goes in, as an initramfs hook would leave it; the guest's tree path
-    # is /lib/modules/KVER, hence the file name.
-    idx=$OUT/idx
-    rm -rf "$idx"
-    "$BINARY" index --modules-dir "$KROOT/lib/modules/$KVER" --cache-dir "$idx" >"$OUT/index.log" 2>&1
-    mv "$idx"/*.idx "$OUT/lib_modules_$KVER.idx"
-    COMMON+=(--binary "$BINARY:/usr/bin/autoloadd" --add "$OUT/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx")
+    # The compiled index goes in, as an initramfs hook would leave it.
+    guest_index "$BINARY" "$KROOT/lib/modules/$KVER" "$KVER" "$OUT"
+    COMMON+=(--binary "$BINARY:/usr/bin/autoloadd" "${GUEST_INDEX[@]}")
     [[ -z $BINARY_B ]] || COMMON+=(--binary "$BINARY_B:/usr/bin/autoloadd-b")
 fi
 

@@ -33,10 +33,8 @@ if [[ -z $BINARY ]]; then BINARY=$(scripts/build-static.sh); fi
 read -r _arch KVER ROOT < <(scripts/kernel-tree.sh amd64)
 OUT=${OUT:-$(mktemp -d /tmp/compare-hotplug.XXXXXX)}
 mkdir -p "$OUT"
-# The compiled index built on the host, as an installed system would have it.
-"$BINARY" index --modules-dir "$ROOT/lib/modules/$KVER" --cache-dir "$OUT/idx" >/dev/null
-idx=$(ls "$OUT"/idx/*.idx)
-vm=(--udev --binary "$BINARY:/usr/bin/autoloadd" --add "$idx:/var/cache/autoload/lib_modules_$KVER.idx"
+guest_index "$BINARY" "$ROOT/lib/modules/$KVER" "$KVER" "$OUT"
+vm=(--udev --binary "$BINARY:/usr/bin/autoloadd" "${GUEST_INDEX[@]}"
     --hotplug --append "autoload.hotplug_expect=e1000e,usb_storage")
 MEM=(idle_rss_kb idle_pss_kb idle_private_kb idle_anon_kb idle_rss_total_kb idle_pss_total_kb idle_private_total_kb idle_anon_total_kb processes)
 (IFS=$'\t'; echo "contender	run	status	coldplug_ready_ms	hotplug_live_ms	${MEM[*]}") >"$OUT/results.tsv"

@@ -51,10 +51,8 @@ mkdir -p "$OUT"
 
 t0=$(date +%s)
 read -r _ KVER KROOT < <("$REPO/scripts/kernel-tree.sh" "$KSPEC")
-"$BINARY" index --modules-dir "$KROOT/lib/modules/$KVER" --cache-dir "$OUT/idx" >"$OUT/index.log" 2>&1 ||
-    { log "FAIL: autoloadd index on the host failed:"; cat "$OUT/index.log" >&2; exit 1; }
-mv "$OUT"/idx/*.idx "$OUT/lib_modules_$KVER.idx"
-VM=(--udev --binary "$BINARY:/usr/bin/autoloadd" --add "$OUT/lib_modules_$KVER.idx:/var/cache/autoload/lib_modules_$KVER.idx"
+guest_index "$BINARY" "$KROOT/lib/modules/$KVER" "$KVER" "$OUT"
+VM=(--udev --binary "$BINARY:/usr/bin/autoloadd" "${GUEST_INDEX[@]}"
     --kernel "$KSPEC" --append autoload.kmodprobe=keep --timeout "$TIMEOUT" ${MACHINE[@]+"${MACHINE[@]}"})
 
 boot() {  # NAME SCENARIO -> $OUT/NAME/, $OUT/NAME.txt
