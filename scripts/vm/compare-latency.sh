@@ -34,9 +34,8 @@ if [[ -z $BINARY ]]; then BINARY=$(scripts/build-static.sh); fi
 read -r _arch KVER ROOT < <(scripts/kernel-tree.sh amd64)
 OUT=${OUT:-$(mktemp -d /tmp/compare-latency.XXXXXX)}
 mkdir -p "$OUT"
-"$BINARY" index --modules-dir "$ROOT/lib/modules/$KVER" --cache-dir "$OUT/idx" >/dev/null
-idx=$(ls "$OUT"/idx/*.idx)
-vm=(--udev --binary "$BINARY:/usr/bin/autoloadd" --add "$idx:/var/cache/autoload/lib_modules_$KVER.idx"
+guest_index "$BINARY" "$ROOT/lib/modules/$KVER" "$KVER" "$OUT"
+vm=(--udev --binary "$BINARY:/usr/bin/autoloadd" "${GUEST_INDEX[@]}"
     --timeout 900 --append "autoload.latency_serial=$SERIAL autoload.latency_bursts=$BURSTS")
 traces=() failed=0
 for ((run = 1; run <= RUNS; run++)); do
